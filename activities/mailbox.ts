@@ -1,0 +1,81 @@
+import { Context } from '@temporalio/activity';
+import type { ImapFlow } from 'imapflow';
+import type { Sql } from '../db/client.js';
+import { advanceCursor, getCursor, getMailbox, type MailboxCursor } from '../db/mailboxes.js';
+import { unprocessable } from './failures.js';
+import { withImap } from './imap.js';
+
+export interface NewMail {
+  uidValidity: number;
+  /** Ascending UIDs above the cursor, at most `maxBatch` of them. */
+  uids: number[];
+}
+
+/**
+ * UIDs above the cursor. A new UIDVALIDITY invalidates the cursor: everything is read again,
+ * and Message-ID dedupe keeps already-converted mail from becoming a second ticket.
+ */
+async function newMail(client: ImapFlow, folder: string, cursor: MailboxCursor | undefined, maxBatch: number): Promise<NewMail> {
+  const lock = await client.getMailboxLock(folder);
+  try {
+    const mailbox = client.mailbox;
+    if (!mailbox) throw new Error(`folder ${folder} is not open`);
+    const uidValidity = Number(mailbox.uidValidity);
+    const last = cursor && cursor.uidValidity === uidValidity ? cursor.lastUid : 0;
+    const found = mailbox.exists > 0 ? await client.search({ uid: `${last + 1}:*` }, { uid: true }) : [];
+    // `n:*` always matches the highest UID, even when it is below n.
+    const uids = (found || []).filter((u) => u > last).sort((a, b) => a - b);
+    return { uidValidity, uids: uids.slice(0, maxBatch) };
+  } finally {
+    lock.release();
+  }
+}
+
+export function createMailboxActivities(deps: { sql: Sql }) {
+  const { sql } = deps;
+  return {
+    /**
+     * Returns the UIDs above the mailbox cursor, waiting up to `maxWaitSeconds` for new mail
+     * (IMAP IDLE; imapflow falls back to polling on servers without it). Heartbeats while
+     * waiting, so a dead worker is noticed and another one takes over.
+     */
+    async waitForMail(input: { mailboxId: number; maxWaitSeconds: number; maxBatch: number }): Promise<NewMail> {
+      const mailbox = await getMailbox(sql, input.mailboxId);
+      if (!mailbox) throw unprocessable(`mailbox ${input.mailboxId} does not exist`);
+      const cursor = await getCursor(sql, input.mailboxId);
+      const ctx = Context.current();
+      return withImap(mailbox.imap, async (client) => {
+        const since = () => newMail(client, mailbox.imap.folder, cursor, input.maxBatch);
+        const first = await since();
+        if (first.uids.length > 0) return first;
+
+        const deadline = Date.now() + input.maxWaitSeconds * 1000;
+        await new Promise<void>((resolve) => {
+          const onExists = () => done();
+          const beat = setInterval(() => ctx.heartbeat(), 5_000);
+          const timer = setTimeout(() => done(), Math.max(0, deadline - Date.now()));
+          const onCancel = () => done();
+          ctx.cancellationSignal.addEventListener('abort', onCancel);
+          client.on('exists', onExists);
+          client.on('close', onExists);
+          function done() {
+            clearInterval(beat);
+            clearTimeout(timer);
+            client.off('exists', onExists);
+            client.off('close', onExists);
+            ctx.cancellationSignal.removeEventListener('abort', onCancel);
+            resolve();
+          }
+          // The folder is still selected, so the server pushes EXISTS while we idle.
+          client.idle({ whenFree: true }).catch(() => done());
+        });
+        ctx.cancellationSignal.throwIfAborted();
+        return since();
+      });
+    },
+
+    async advanceMailboxCursor(input: { mailboxId: number; uidValidity: number; lastUid: number }): Promise<void> {
+      await advanceCursor(sql, input.mailboxId, { uidValidity: input.uidValidity, lastUid: input.lastUid });
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { simpleParser, type AddressObject } from 'mailparser';
+import type { Sql } from '../db/client.js';
+import { getRaw, saveParsed, type StoredAttachment } from '../db/inbound-emails.js';
+import { addressKey } from '../domain/email-address.js';
+import { unprocessable } from './failures.js';
+
+export interface Parsed {
+  fromAddress: string;
+  subject: string | null;
+  attachments: number;
+}
+
+function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
+  return [field ?? []].flat().flatMap((a) => a.value.map((v) => v.address ?? '')).filter((a) => a.length > 0);
+}
+
+export function createParseActivities(deps: { sql: Sql }) {
+  const { sql } = deps;
+  return {
+    /** Parses the stored raw message; a message without a usable sender is unprocessable. */
+    async parseEmail(emailId: number): Promise<Parsed> {
+      const stored = await getRaw(sql, emailId);
+      if (!stored) throw unprocessable(`e-mail ${emailId} was never stored`);
+      let mail;
+      try {
+        mail = await simpleParser(stored.raw, { skipImageLinks: true });
+      } catch (err) {
+        throw unprocessable(`the message cannot be parsed: ${(err as Error).message}`);
+      }
+      const from = mail.from?.value[0];
+      if (!from?.address) throw unprocessable('the message has no sender address (From header missing or unreadable)');
+      if (!addressKey(from.address)) throw unprocessable(`the sender address «${from.address}» is not a valid e-mail address`);
+
+      const attachments: StoredAttachment[] = mail.attachments.map((a) => ({
+        filename: a.filename ?? null,
+        contentType: a.contentType,
+        size: a.size,
+        sha256: createHash('sha256').update(a.content).digest('hex'),
+        contentId: a.contentId ?? null,
+        inline: a.contentDisposition === 'inline' || a.related === true,
+        content: a.content,
+      }));
+      await saveParsed(
+        sql,
+        emailId,
+        {
+          subject: mail.subject ?? null,
+          fromAddress: from.address,
+          fromName: from.name || null,
+          toAddresses: addresses(mail.to),
+          sentAt: mail.date ?? null,
+          // mailparser derives text from the HTML part when there is no text part.
+          textBody: (mail.text ?? '').trim(),
+        },
+        attachments,
+      );
+      return { fromAddress: from.address, subject: mail.subject ?? null, attachments: attachments.length };
+    },
+  };
+}

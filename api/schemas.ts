@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+export const idParam = z.coerce.number().int().positive();
+
+/** Keyset pagination shared by every list: `before` is the `nextBefore` of the previous page. */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: idParam.optional(),
+});
+
+const problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number(),
+  detail: z.string(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+});
+
+export const problemResponses = { 400: problem, 404: problem };

@@ -1,0 +1,15 @@
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql;
+
+/** The one postgres.js instance of a process. bigint ids come back as numbers (they stay < 2^53). */
+export function createSql(databaseUrl: string, options: { max?: number } = {}): Sql {
+  return postgres(databaseUrl, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    types: {
+      bigint: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) },
+    },
+    transform: { undefined: null },
+  });
+}

@@ -1,0 +1,98 @@
+import type { EmailOutcome } from '../domain/email-outcome.js';
+import type { EmailRef } from '../domain/workflow-ids.js';
+import type { Sql } from './client.js';
+
+export interface ReceivedEmail {
+  emailId: number;
+  /** An earlier e-mail of the same mailbox with the same Message-ID (e.g. after a UIDVALIDITY change). */
+  duplicateOf: number | null;
+}
+
+/**
+ * Stores the raw message once per (mailbox, UIDVALIDITY, UID). Under a per-Message-ID
+ * advisory lock, so of two copies of one message received at once exactly one is first.
+ */
+export async function storeReceived(
+  sql: Sql,
+  ref: EmailRef,
+  raw: Buffer,
+  messageId: string | null,
+): Promise<ReceivedEmail> {
+  return sql.begin(async (tx) => {
+    if (messageId) await tx`SELECT pg_advisory_xact_lock(${ref.mailboxId}, hashtext(${messageId}))`;
+    await tx`
+      INSERT INTO inbound_email (mailbox_id, uid_validity, uid, message_id, size, raw)
+      VALUES (${ref.mailboxId}, ${ref.uidValidity}, ${ref.uid}, ${messageId}, ${raw.length}, ${raw})
+      ON CONFLICT (mailbox_id, uid_validity, uid) DO NOTHING`;
+    const [row] = await tx<{ id: number; duplicate_of: number | null }[]>`
+      SELECT e.id,
+             (SELECT min(d.id) FROM inbound_email d
+               WHERE d.mailbox_id = e.mailbox_id AND d.message_id = e.message_id AND d.id < e.id) AS duplicate_of
+        FROM inbound_email e
+       WHERE e.mailbox_id = ${ref.mailboxId} AND e.uid_validity = ${ref.uidValidity} AND e.uid = ${ref.uid}`;
+    if (!row) throw new Error(`inbound e-mail ${ref.mailboxId}:${ref.uidValidity}:${ref.uid} vanished after insert`);
+    return { emailId: row.id, duplicateOf: row.duplicate_of };
+  });
+}
+
+export async function getRaw(sql: Sql, emailId: number): Promise<{ mailboxId: number; raw: Buffer } | undefined> {
+  const [row] = await sql<{ mailbox_id: number; raw: Buffer }[]>`SELECT mailbox_id, raw FROM inbound_email WHERE id = ${emailId}`;
+  return row && { mailboxId: row.mailbox_id, raw: row.raw };
+}
+
+export interface ParsedFields {
+  subject: string | null;
+  fromAddress: string | null;
+  fromName: string | null;
+  toAddresses: string[];
+  sentAt: Date | null;
+  textBody: string;
+}
+
+export interface StoredAttachment {
+  filename: string | null;
+  contentType: string;
+  size: number;
+  sha256: string;
+  contentId: string | null;
+  inline: boolean;
+  content: Buffer;
+}
+
+/** Idempotent: a retried parse rewrites the same fields and the same attachment positions. */
+export async function saveParsed(sql: Sql, emailId: number, fields: ParsedFields, attachments: StoredAttachment[]): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`
+      UPDATE inbound_email SET subject = ${fields.subject}, from_address = ${fields.fromAddress},
+             from_name = ${fields.fromName}, to_addresses = ${fields.toAddresses}, sent_at = ${fields.sentAt},
+             text_body = ${fields.textBody}, parsed_at = now()
+       WHERE id = ${emailId}`;
+    for (const [position, a] of attachments.entries()) {
+      await tx`
+        INSERT INTO email_attachment (email_id, position, filename, content_type, size, sha256, content_id, inline, content)
+        VALUES (${emailId}, ${position}, ${a.filename}, ${a.contentType}, ${a.size}, ${a.sha256}, ${a.contentId}, ${a.inline}, ${a.content})
+        ON CONFLICT (email_id, position) DO NOTHING`;
+    }
+  });
+}
+
+export interface EmailForTicket {
+  mailboxId: number;
+  subject: string | null;
+  fromAddress: string | null;
+  textBody: string | null;
+  receivedAt: Date;
+}
+
+export async function getEmailForTicket(sql: Sql, emailId: number): Promise<EmailForTicket | undefined> {
+  const [row] = await sql<{ mailbox_id: number; subject: string | null; from_address: string | null; text_body: string | null; received_at: Date }[]>`
+    SELECT mailbox_id, subject, from_address, text_body, received_at FROM inbound_email WHERE id = ${emailId}`;
+  return row && { mailboxId: row.mailbox_id, subject: row.subject, fromAddress: row.from_address, textBody: row.text_body, receivedAt: row.received_at };
+}
+
+/** The first recorded outcome stands: a replayed workflow cannot rewrite history. */
+export async function recordOutcome(sql: Sql, emailId: number, outcome: EmailOutcome, reason: string): Promise<void> {
+  await sql`
+    UPDATE inbound_email SET outcome = ${outcome}, outcome_reason = ${reason}, outcome_at = now()
+     WHERE id = ${emailId} AND outcome IS NULL`;
+}

@@ -1,0 +1,18 @@
+/** Readable, deterministic workflow ids (SPEC §9). */
+export interface EmailRef {
+  mailboxId: number;
+  uidValidity: number;
+  uid: number;
+}
+
+export function emailWorkflowId(ref: EmailRef): string {
+  return `email:${ref.mailboxId}:${ref.uidValidity}:${ref.uid}`;
+}
+
+export function mailboxWorkflowId(mailboxId: number): string {
+  return `mailbox:${mailboxId}`;
+}
+
+export function ticketWorkflowId(protocol: string): string {
+  return `ticket:${protocol}`;
+}

@@ -1,0 +1,108 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
+import { buildApp } from '../api/app.js';
+import type { Env } from '../config/env.js';
+import { createSql } from '../db/client.js';
+import { migrate } from '../db/migrate.js';
+import { createWorker } from '../workers/create-worker.js';
+import { ensureMailboxWatchers } from '../workers/mailbox-watchers.js';
+import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
+import { DEMO_MAILBOX, startDemoMailbox } from './demo-mailbox.js';
+import { seedDemo } from './demo-seed.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { ensureTemporalCli } from './temporal-cli.js';
+import { startDevServer } from './temporal-dev-server.js';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface RunningStack {
+  apiUrl: string;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole product on one machine: Temporal dev server (or TEMPORAL_ADDRESS), PostgreSQL
+ * (DATABASE_URL or embedded), migrations, the demo, one worker and the API. Stops in reverse.
+ */
+export async function startStack(env: Env, log: (m: string) => void): Promise<RunningStack> {
+  const dataDir = resolve(PROJECT_ROOT, env.DATA_DIR);
+  await mkdir(dataDir, { recursive: true });
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => log(`shutdown: ${String(err)}`));
+  };
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    const result = await fn();
+    log(`${name} (${Date.now() - t0} ms)`);
+    return result;
+  };
+
+  try {
+    let temporalAddress = env.TEMPORAL_ADDRESS;
+    let temporalUiUrl: string | undefined;
+    if (!temporalAddress) {
+      const cli = await step('Temporal CLI found', () =>
+        ensureTemporalCli({ projectRoot: PROJECT_ROOT, explicitPath: env.TEMPORAL_CLI_PATH, log }),
+      );
+      const server = await step('Temporal dev server up', () =>
+        startDevServer({ cli, port: env.TEMPORAL_PORT, uiPort: env.TEMPORAL_UI_PORT, dbFilename: resolve(dataDir, 'temporal.db'), namespace: env.TEMPORAL_NAMESPACE, log }),
+      );
+      stops.push(server.stop);
+      temporalAddress = server.address;
+      temporalUiUrl = server.uiUrl;
+    }
+
+    let databaseUrl = env.DATABASE_URL;
+    if (!databaseUrl) {
+      const db = await step('embedded PostgreSQL up', () =>
+        startEmbeddedPostgres({ dir: resolve(dataDir, 'postgres'), port: env.POSTGRES_PORT, database: 'mailtrack' }),
+      );
+      stops.push(db.stop);
+      databaseUrl = db.url;
+    }
+    await step('migrations applied', () => migrate(databaseUrl, () => {}));
+    const sql = createSql(databaseUrl);
+    stops.push(() => sql.end({ timeout: 5 }));
+
+    if (env.DEMO) {
+      const mailbox = await step('demo mailbox up', () => startDemoMailbox({ port: env.DEMO_IMAP_PORT }));
+      stops.push(mailbox.stop);
+      await step('demo configuration seeded', () =>
+        seedDemo(sql, { host: mailbox.host, port: mailbox.port, user: DEMO_MAILBOX.user, secret: DEMO_MAILBOX.password, folder: DEMO_MAILBOX.folder }),
+      );
+    }
+
+    // The launcher owns Ctrl-C: it stops the API first, then the worker, then the servers.
+    Runtime.install({ shutdownSignals: [] });
+    const workflowBundle = await step('workflow bundle ready', () => loadWorkflowBundle(resolve(dataDir, 'cache')));
+    const { worker, connection: workerConnection } = await step('worker created', () =>
+      createWorker({ temporalAddress, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql, workflowBundle }),
+    );
+    const running = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await workerConnection.close();
+    });
+
+    const connection = await Connection.connect({ address: temporalAddress });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+    const watched = await ensureMailboxWatchers({ client, sql, taskQueue: env.TEMPORAL_TASK_QUEUE, idleSeconds: env.MAILBOX_IDLE_SECONDS });
+    log(`watching mailboxes: ${watched.join(', ') || 'none'}`);
+
+    const app = await buildApp({ sql }, { logger: { level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL } });
+    await app.listen({ host: env.API_HOST, port: env.API_PORT });
+    stops.push(() => app.close());
+    return { apiUrl: `http://${env.API_HOST}:${env.API_PORT}`, temporalAddress, temporalUiUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

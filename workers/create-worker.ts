@@ -1,0 +1,24 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import type { Sql } from '../db/client.js';
+
+export interface WorkerDeps {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  sql: Sql;
+  workflowBundle: { code: string };
+}
+
+/** One worker runs every workflow and activity of the product; scale by running more. */
+export async function createWorker(deps: WorkerDeps): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: deps.temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    workflowBundle: deps.workflowBundle,
+    activities: createActivities({ sql: deps.sql }),
+  });
+  return { worker, connection };
+}

@@ -1,0 +1,3 @@
+// The workflow bundle's entry point: every workflow the worker runs.
+export { processEmail } from './email.js';
+export { watchMailbox } from './mailbox.js';

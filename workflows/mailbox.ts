@@ -1,0 +1,58 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { continueAsNew, ParentClosePolicy, proxyActivities, startChild, WorkflowIdReusePolicy, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { emailWorkflowId } from '../domain/workflow-ids.js';
+import { processEmail } from './email.js';
+import { MailboxId } from './search-attributes.js';
+
+export interface WatchMailboxInput {
+  mailboxId: number;
+  /** How long one IMAP IDLE waits before looking again anyway (the polling fallback). */
+  idleSeconds: number;
+}
+
+const MAX_BATCH = 100;
+const ROUNDS_PER_RUN = 200;
+
+/**
+ * `mailbox:<id>`: reads new UIDs and starts one `email:` workflow per message. The cursor
+ * moves only after the e-mail workflows exist, and their ids are deterministic, so a crash
+ * at any point neither loses a message nor processes one twice.
+ */
+export async function watchMailbox(input: WatchMailboxInput): Promise<never> {
+  const { mailboxId, idleSeconds } = input;
+  const { waitForMail } = proxyActivities<Activities>({
+    startToCloseTimeout: `${idleSeconds + 120} seconds`,
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
+  const { advanceMailboxCursor } = proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumInterval: '1 minute' },
+  });
+
+  for (let round = 0; round < ROUNDS_PER_RUN && !workflowInfo().continueAsNewSuggested; round++) {
+    const mail = await waitForMail({ mailboxId, maxWaitSeconds: idleSeconds, maxBatch: MAX_BATCH });
+    if (mail.uids.length === 0) continue;
+    await Promise.all(
+      mail.uids.map(async (uid) => {
+        const ref = { mailboxId, uidValidity: mail.uidValidity, uid };
+        try {
+          await startChild(processEmail, {
+            workflowId: emailWorkflowId(ref),
+            args: [ref],
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            typedSearchAttributes: [{ key: MailboxId, value: String(mailboxId) }],
+            staticSummary: `E-mail UID ${uid} of mailbox ${mailboxId}`,
+          });
+        } catch (err) {
+          // Started by an earlier run that crashed before moving the cursor.
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+      }),
+    );
+    await advanceMailboxCursor({ mailboxId, uidValidity: mail.uidValidity, lastUid: Math.max(...mail.uids) });
+  }
+  return continueAsNew<typeof watchMailbox>(input);
+}
