@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { convert as htmlToText } from 'html-to-text';
 import { simpleParser, type AddressObject } from 'mailparser';
 import type { Sql } from '../db/client.js';
 import { getRaw, saveParsed, type StoredAttachment } from '../db/inbound-emails.js';
@@ -50,8 +51,8 @@ export function createParseActivities(deps: { sql: Sql }) {
           fromName: from.name || null,
           toAddresses: addresses(mail.to),
           sentAt: mail.date ?? null,
-          // mailparser derives text from the HTML part when there is no text part.
-          textBody: (mail.text ?? '').trim(),
+          // mailparser only derives text from HTML for single-part messages.
+          textBody: (mail.text ?? (typeof mail.html === 'string' ? htmlToText(mail.html, { wordwrap: false }) : '')).trim(),
         },
         attachments,
       );

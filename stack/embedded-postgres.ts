@@ -45,6 +45,9 @@ async function initialise(bin: string, dir: string, owner: { uid: number; gid: n
   await writeFile(pwfile, `${PASSWORD}\n`);
   if (owner) {
     await chown(dir, owner.uid, owner.gid);
+    await run('test', ['-w', dir], owner).catch(() => {
+      throw new Error(`The ${USER} user cannot reach ${dir} (a parent directory is private to root): set DATA_DIR to a directory under a world-readable path, or set DATABASE_URL`);
+    });
     await chown(scratch, owner.uid, owner.gid);
     await chown(pwfile, owner.uid, owner.gid);
   }

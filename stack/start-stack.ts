@@ -74,7 +74,7 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
       const mailbox = await step('demo mailbox up', () => startDemoMailbox({ port: env.DEMO_IMAP_PORT }));
       stops.push(mailbox.stop);
       await step('demo configuration seeded', () =>
-        seedDemo(sql, { host: mailbox.host, port: mailbox.port, user: DEMO_MAILBOX.user, secret: DEMO_MAILBOX.password, folder: DEMO_MAILBOX.folder }),
+        seedDemo(sql, { host: mailbox.host, port: mailbox.port, tls: false, user: DEMO_MAILBOX.user, secret: DEMO_MAILBOX.password, folder: DEMO_MAILBOX.folder }),
       );
     }
 

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { ImapFlow } from 'imapflow';
+import { inject } from 'vitest';
+import { createSql, type Sql } from '../../db/client.js';
+import type { ImapSettings } from '../../db/mailboxes.js';
+import { seedDemo, type SeededDemo } from '../../stack/demo-seed.js';
+
+export function testSql(): Sql {
+  return createSql(inject('databaseUrl'), { max: 20 });
+}
+
+export function uniqueSuffix(): string {
+  return `-${randomUUID().slice(0, 8)}`;
+}
+
+/** A folder of its own in the test Dovecot, so test files never see each other's mail. */
+export async function testImapFolder(user = 'support'): Promise<ImapSettings> {
+  const { host, port, users } = inject('imap');
+  const account = users.find((u) => u.user === user);
+  if (!account) throw new Error(`no Dovecot user ${user}`);
+  const settings = { host, port, tls: false, user: account.user, secret: account.password, folder: `T${randomUUID().slice(0, 8)}` };
+  await withImap(settings, (c) => c.mailboxCreate(settings.folder));
+  return settings;
+}
+
+/** The demo configuration with unique names and a mailbox on a fresh Dovecot folder. */
+export async function seedConfig(sql: Sql, opts: { autoConvert?: boolean } = {}): Promise<SeededDemo & { imap: ImapSettings }> {
+  const imap = await testImapFolder();
+  const seeded = await seedDemo(sql, imap, { suffix: uniqueSuffix(), autoConvert: opts.autoConvert });
+  return { ...seeded, imap };
+}
+
+async function withImap<T>(s: ImapSettings, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
+  const client = new ImapFlow({ host: s.host, port: s.port, secure: s.tls, auth: { user: s.user, pass: s.secret }, logger: false });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.logout();
+  }
+}
+
+export interface MailSpec {
+  from?: string;
+  subject?: string;
+  body?: string;
+  messageId?: string;
+  extraHeaders?: string[];
+}
+
+export function rawMail(m: MailSpec = {}): string {
+  return [
+    ...(m.from === undefined ? ['From: Test Sender <sender@example.com>'] : m.from ? [`From: ${m.from}`] : []),
+    'To: support@mailtrack.test',
+    `Subject: ${m.subject ?? 'Test subject'}`,
+    `Date: ${new Date().toUTCString()}`,
+    `Message-ID: ${m.messageId ?? `<${randomUUID()}@test>`}`,
+    ...(m.extraHeaders ?? []),
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    m.body ?? 'Test body',
+    '',
+  ].join('\r\n');
+}
+
+/** APPENDs a message over IMAP and returns its UID and the folder's UIDVALIDITY. */
+export async function appendMail(imap: ImapSettings, raw: string | Buffer): Promise<{ uid: number; uidValidity: number }> {
+  return withImap(imap, async (c) => {
+    const res = await c.append(imap.folder, raw);
+    if (!res || res.uid === undefined || res.uidValidity === undefined) throw new Error('APPEND returned no UID (UIDPLUS missing?)');
+    return { uid: res.uid, uidValidity: Number(res.uidValidity) };
+  });
+}
+
+/** Polls `probe` until it returns a value other than undefined. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
