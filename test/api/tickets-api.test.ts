@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index.js';
+import { buildApp } from '../../api/app.js';
+import type { Sql } from '../../db/client.js';
+import { appendMail, rawMail, seedConfig, testSql } from '../harness/fixtures.js';
+
+let sql: Sql;
+let app: Awaited<ReturnType<typeof buildApp>>;
+let mailboxId: number;
+const protocols: string[] = [];
+
+beforeAll(async () => {
+  sql = testSql();
+  app = await buildApp({ sql });
+  const cfg = await seedConfig(sql);
+  mailboxId = cfg.mailboxId;
+  const act = createActivities({ sql });
+  // Three tickets through the real activities, oldest first.
+  for (const subject of ['first', 'second', 'third']) {
+    const ref = { mailboxId, ...(await appendMail(cfg.imap, rawMail({ subject, from: `${subject}@api.example` }))) };
+    const { emailId } = await act.receiveEmail(ref);
+    await act.parseEmail(emailId);
+    const { customerId } = await act.resolveCustomer(emailId);
+    protocols.push((await act.openTicketFromEmail({ emailId, customerId })).protocol);
+  }
+});
+afterAll(async () => {
+  await app.close();
+  await sql.end();
+});
+
+describe('GET /tickets', () => {
+  it('pages newest first with a keyset cursor', async () => {
+    const page1 = (await app.inject(`/tickets?mailboxId=${mailboxId}&limit=2`)).json();
+    expect(page1.items.map((t: { subject: string }) => t.subject)).toEqual(['third', 'second']);
+    expect(page1.nextBefore).toEqual(expect.any(Number));
+    const page2 = (await app.inject(`/tickets?mailboxId=${mailboxId}&limit=2&before=${page1.nextBefore}`)).json();
+    expect(page2.items.map((t: { subject: string }) => t.subject)).toEqual(['first']);
+    expect(page2.nextBefore).toBeNull();
+  });
+
+  it('filters by status and SLA state', async () => {
+    const open = (await app.inject(`/tickets?mailboxId=${mailboxId}&status=open&slaState=on_time`)).json();
+    expect(open.items).toHaveLength(3);
+    const resolved = (await app.inject(`/tickets?mailboxId=${mailboxId}&status=resolved`)).json();
+    expect(resolved.items).toHaveLength(0);
+  });
+
+  it('answers bad input with a problem+json naming the field', async () => {
+    const res = await app.inject('/tickets?limit=0&status=nonsense');
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const body = res.json();
+    expect(body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['querystring.limit', 'querystring.status']);
+    expect(body.detail).toMatch(/querystring\.limit/);
+  });
+});
+
+describe('GET /tickets/:protocol', () => {
+  it('returns the ticket', async () => {
+    const res = await app.inject(`/tickets/${protocols[0]}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ protocol: protocols[0], subject: 'first', customer: { name: 'first', email: 'first@api.example' } });
+  });
+
+  it('says 404 with a problem+json for an unknown protocol', async () => {
+    const res = await app.inject('/tickets/1999000001');
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ status: 404, detail: 'There is no ticket with protocol 1999000001.' });
+  });
+
+  it('says 400 for something that is not a protocol', async () => {
+    const res = await app.inject('/tickets/abc');
+    expect(res.statusCode).toBe(400);
+    expect(res.json().detail).toMatch(/a protocol is 10 or more digits/);
+  });
+});
+
+describe('the API', () => {
+  it('publishes its OpenAPI document', async () => {
+    const doc = (await app.inject('/docs/json')).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/tickets', '/tickets/{protocol}', '/emails', '/health']));
+  });
+
+  it('answers unknown routes with a problem+json', async () => {
+    const res = await app.inject('/nope');
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});

@@ -1,0 +1,167 @@
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp } from '../../api/app.js';
+import type { Sql } from '../../db/client.js';
+import type { TicketView } from '../../db/ticket-queries.js';
+import type { RecordedOutcome } from '../../domain/email-outcome.js';
+import { emailWorkflowId, mailboxWorkflowId } from '../../domain/workflow-ids.js';
+import { createWorker } from '../../workers/create-worker.js';
+import { startMailboxWatcher } from '../../workers/mailbox-watchers.js';
+import { loadWorkflowBundle } from '../../workers/workflow-bundle.js';
+import { BUNDLE_CACHE } from '../harness/global-setup.js';
+import { appendMail, eventually, rawMail, seedConfig, testSql, uniqueSuffix } from '../harness/fixtures.js';
+
+let sql: Sql;
+let client: Client;
+let connection: Connection;
+let worker: Worker;
+let running: Promise<void>;
+let app: Awaited<ReturnType<typeof buildApp>>;
+let bundle: { code: string };
+const taskQueue = `e2e${uniqueSuffix()}`;
+
+async function watchedMailbox(opts: { autoConvert?: boolean } = {}) {
+  const cfg = await seedConfig(sql, opts);
+  await startMailboxWatcher({ client, taskQueue, idleSeconds: 30, mailboxId: cfg.mailboxId });
+  return cfg;
+}
+
+async function api<T>(url: string): Promise<{ status: number; body: T }> {
+  const res = await app.inject({ method: 'GET', url });
+  return { status: res.statusCode, body: res.json() as T };
+}
+
+async function ticketWithSubject(mailboxId: number, subject: string): Promise<TicketView> {
+  return eventually(async () => {
+    const { body } = await api<{ items: TicketView[] }>(`/tickets?mailboxId=${mailboxId}`);
+    return body.items.find((t) => t.subject === subject);
+  }, 30_000, `a ticket with subject «${subject}»`);
+}
+
+/** Waits for the watcher to start the e-mail's workflow, then for its result. */
+async function outcomeOf(ref: { mailboxId: number; uidValidity: number; uid: number }): Promise<RecordedOutcome> {
+  const handle = client.workflow.getHandle(emailWorkflowId(ref));
+  await eventually(() => handle.describe().then(() => true, () => undefined), 30_000, `workflow ${handle.workflowId}`);
+  return handle.result() as Promise<RecordedOutcome>;
+}
+
+beforeAll(async () => {
+  sql = testSql();
+  bundle = await loadWorkflowBundle(BUNDLE_CACHE);
+  ({ worker } = await createWorker({ temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue, sql, workflowBundle: bundle }));
+  running = worker.run();
+  connection = await Connection.connect({ address: inject('temporalAddress') });
+  client = new Client({ connection });
+  app = await buildApp({ sql });
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await connection?.close();
+  await app?.close();
+  await sql?.end();
+});
+
+describe('an e-mail appended over IMAP becomes a ticket (Dovecot → Temporal → PostgreSQL → API)', () => {
+  it('for a new customer, named after the local part of the address', async () => {
+    const cfg = await watchedMailbox();
+    const { uid, uidValidity } = await appendMail(cfg.imap, rawMail({ from: 'Antonio Carlos <Antonio.Carlos@e2e-new.example>', subject: 'Printer on fire', body: 'It smokes.' }));
+
+    const listed = await ticketWithSubject(cfg.mailboxId, 'Printer on fire');
+    const { status, body: ticket } = await api<TicketView>(`/tickets/${listed.protocol}`);
+    expect(status).toBe(200);
+    expect(ticket).toMatchObject({
+      protocol: listed.protocol,
+      status: 'open',
+      channel: 'email',
+      description: 'It smokes.',
+      customer: { name: 'Antonio.Carlos', email: 'Antonio.Carlos@e2e-new.example' },
+      mailboxId: cfg.mailboxId,
+      occurrenceId: cfg.occurrenceId,
+      sectorId: cfg.sectorId,
+      slaState: 'on_time',
+    });
+
+    // The e-mail's own workflow, under its readable id, says what became of it.
+    const outcome = await outcomeOf({ mailboxId: cfg.mailboxId, uidValidity, uid });
+    expect(outcome).toEqual({ outcome: 'ticket_created', reason: `ticket ${ticket.protocol}`, protocol: ticket.protocol });
+    // Operators find it by protocol in the Temporal UI (visibility is eventually consistent).
+    const found = await eventually(async () => {
+      for await (const wf of client.workflow.list({ query: `Protocol = '${ticket.protocol}'` })) return wf.workflowId;
+      return undefined;
+    }, 15_000, 'the workflow in visibility');
+    expect(found).toBe(emailWorkflowId({ mailboxId: cfg.mailboxId, uidValidity, uid }));
+  });
+
+  it('for a known customer, matched by e-mail whatever the case', async () => {
+    const cfg = await watchedMailbox();
+    const [known] = await sql<{ id: number }[]>`
+      INSERT INTO customer (code, name, email, email_key) VALUES (${`K${uniqueSuffix()}`}, 'Maria Known', 'maria@e2e-known.example', 'maria@e2e-known.example') RETURNING id`;
+    await appendMail(cfg.imap, rawMail({ from: 'MARIA@E2E-Known.example', subject: 'Known sender' }));
+    const ticket = await ticketWithSubject(cfg.mailboxId, 'Known sender');
+    expect(ticket.customer).toMatchObject({ id: known!.id, name: 'Maria Known' });
+    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM customer WHERE email_key = 'maria@e2e-known.example'`;
+    expect(row!.n).toBe(1);
+  });
+
+  it('a malformed e-mail is quarantined with a reason and does not hold up the next one', async () => {
+    const cfg = await watchedMailbox();
+    const bad = await appendMail(cfg.imap, 'this is not\r\nan e-mail at all\r\n');
+    await appendMail(cfg.imap, rawMail({ subject: 'After the bad one' }));
+    await ticketWithSubject(cfg.mailboxId, 'After the bad one');
+
+    expect(await outcomeOf({ mailboxId: cfg.mailboxId, ...bad })).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/no sender address/) });
+    const { body } = await api<{ items: { uid: number; outcome: string; outcomeReason: string; size: number }[] }>(`/emails?mailboxId=${cfg.mailboxId}&outcome=quarantined`);
+    expect(body.items).toEqual([expect.objectContaining({ uid: bad.uid, outcome: 'quarantined', outcomeReason: expect.stringMatching(/no sender address/), size: 31 })]);
+  });
+
+  it('with automatic conversion off, the e-mail waits in triage as a pre-ticket', async () => {
+    const cfg = await watchedMailbox({ autoConvert: false });
+    const ref = await appendMail(cfg.imap, rawMail({ subject: 'Triage me' }));
+    expect(await outcomeOf({ mailboxId: cfg.mailboxId, ...ref })).toMatchObject({ outcome: 'pre_ticket' });
+    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`;
+    expect(row!.n).toBe(0);
+  });
+});
+
+describe('the same message delivered or processed twice gives one ticket', () => {
+  it('when its workflow logic runs again, when the watcher restarts without its cursor, and when the message is delivered again', async () => {
+    const cfg = await watchedMailbox();
+    const raw = rawMail({ subject: 'Only once', messageId: `<only-once${uniqueSuffix()}@test>` });
+    const ref = { mailboxId: cfg.mailboxId, ...(await appendMail(cfg.imap, raw)) };
+    const ticket = await ticketWithSubject(cfg.mailboxId, 'Only once');
+    const ticketCount = async () => (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`)[0]!.n;
+
+    // Processing again (as after a lost activity result): same protocol back, no new ticket.
+    const again = await client.workflow.execute('processEmail', { workflowId: `again${uniqueSuffix()}`, taskQueue, args: [ref] });
+    expect(again).toMatchObject({ outcome: 'ticket_created', protocol: ticket.protocol });
+
+    // The watcher dies and its cursor is lost: it re-reads the folder, but the e-mail
+    // workflow ids are taken, so nothing is processed twice.
+    await client.workflow.getHandle(mailboxWorkflowId(cfg.mailboxId)).terminate('test: simulate a crash');
+    await sql`DELETE FROM mailbox_cursor WHERE mailbox_id = ${cfg.mailboxId}`;
+    await startMailboxWatcher({ client, taskQueue, idleSeconds: 30, mailboxId: cfg.mailboxId });
+    await eventually(async () => ((await sql`SELECT 1 FROM mailbox_cursor WHERE mailbox_id = ${cfg.mailboxId} AND last_uid >= ${ref.uid}`).length ? true : undefined), 20_000, 'the cursor to be rebuilt');
+
+    // The same message delivered again (same Message-ID, new UID) is ignored as a duplicate.
+    const copy = { mailboxId: cfg.mailboxId, ...(await appendMail(cfg.imap, raw)) };
+    expect(await outcomeOf(copy)).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/duplicate of e-mail \d+ \(same Message-ID\)/) });
+
+    expect(await ticketCount()).toBe(1);
+  });
+});
+
+describe('workflow determinism', () => {
+  it('replays the histories this run produced with the current workflow code', async () => {
+    const histories = [];
+    for await (const wf of client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'` })) {
+      histories.push({ workflowId: wf.workflowId, history: await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
+    }
+    expect(histories.length).toBeGreaterThan(0);
+    for (const h of histories) {
+      await Worker.runReplayHistory({ workflowBundle: bundle }, h.history, h.workflowId);
+    }
+  });
+});
