@@ -1,6 +1,7 @@
 import type { Sql } from '../db/client.js';
 import { recordOutcome, storeReceived } from '../db/inbound-emails.js';
 import { getMailbox } from '../db/mailboxes.js';
+import type { RecordedOutcome } from '../domain/email-outcome.js';
 import type { EmailRef } from '../domain/workflow-ids.js';
 import { unprocessable } from './failures.js';
 import { withImap } from './imap.js';
@@ -9,9 +10,11 @@ export interface Received {
   emailId: number;
   duplicateOf: number | null;
   autoConvert: boolean;
-  /** The UID was gone from the folder when we came to read it; recorded as quarantined. */
-  vanished: boolean;
+  /** Set when receiving already decided the outcome (and recorded it). */
+  settled: RecordedOutcome | null;
 }
+
+const VANISHED = 'the message was no longer in the mailbox (or its UIDVALIDITY changed) when it was read';
 
 /** Message-ID from the raw header block, without a full parse (the parse may fail; this must not). */
 export function headerMessageId(raw: Buffer): string | null {
@@ -41,11 +44,11 @@ export function createReceiveActivities(deps: { sql: Sql }) {
       });
       if (!raw) {
         const stored = await storeReceived(sql, ref, Buffer.alloc(0), null);
-        await recordOutcome(sql, stored.emailId, 'quarantined', 'the message was no longer in the mailbox (or its UIDVALIDITY changed) when it was read');
-        return { ...stored, duplicateOf: null, autoConvert: mailbox.autoConvert, vanished: true };
+        await recordOutcome(sql, stored.emailId, 'quarantined', VANISHED);
+        return { ...stored, duplicateOf: null, autoConvert: mailbox.autoConvert, settled: { outcome: 'quarantined', reason: VANISHED } };
       }
       const stored = await storeReceived(sql, ref, raw, headerMessageId(raw));
-      return { ...stored, autoConvert: mailbox.autoConvert, vanished: false };
+      return { ...stored, autoConvert: mailbox.autoConvert, settled: null };
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
@@ -19,33 +18,32 @@ function isUnprocessable(err: unknown): err is ActivityFailure {
 /** The life of one inbound e-mail (SPEC §4); ends in exactly one recorded outcome. */
 export async function processEmail(ref: EmailRef): Promise<RecordedOutcome> {
   upsertSearchAttributes([{ key: MailboxId, value: String(ref.mailboxId) }]);
+  const result = await runSteps(ref);
+  upsertSearchAttributes([{ key: EmailOutcome, value: result.outcome }]);
+  return result;
+}
+
+async function runSteps(ref: EmailRef): Promise<RecordedOutcome> {
   const received = await act.receiveEmail(ref);
-  const finish = async (o: RecordedOutcome, extra: SearchAttributeUpdatePair[] = []): Promise<RecordedOutcome> => {
-    if (o.outcome !== 'ticket_created') await act.recordEmailOutcome({ emailId: received.emailId, outcome: o.outcome, reason: o.reason });
-    upsertSearchAttributes([{ key: EmailOutcome, value: o.outcome }, ...extra]);
+  if (received.settled) return received.settled;
+  const record = async (o: RecordedOutcome) => {
+    await act.recordEmailOutcome({ emailId: received.emailId, outcome: o.outcome, reason: o.reason });
     return o;
   };
-  if (received.vanished) {
-    upsertSearchAttributes([{ key: EmailOutcome, value: 'quarantined' }]);
-    return { outcome: 'quarantined', reason: 'the message was no longer in the mailbox when it was read' };
-  }
   if (received.duplicateOf !== null) {
-    return finish({ outcome: 'ignored', reason: `duplicate of e-mail ${received.duplicateOf} (same Message-ID)` });
+    return record({ outcome: 'ignored', reason: `duplicate of e-mail ${received.duplicateOf} (same Message-ID)` });
   }
   try {
     const parsed = await act.parseEmail(received.emailId);
-    const sender = [{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }];
-    if (!received.autoConvert) {
-      return finish({ outcome: 'pre_ticket', reason: 'automatic conversion is off for this mailbox' }, sender);
-    }
+    upsertSearchAttributes([{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }]);
+    if (!received.autoConvert) return record({ outcome: 'pre_ticket', reason: 'automatic conversion is off for this mailbox' });
     const customer = await act.resolveCustomer(received.emailId);
+    // Records `ticket_created` together with the ticket.
     const ticket = await act.openTicketFromEmail({ emailId: received.emailId, customerId: customer.customerId });
-    return finish(
-      { outcome: 'ticket_created', reason: `ticket ${ticket.protocol}`, protocol: ticket.protocol },
-      [...sender, { key: Protocol, value: ticket.protocol }],
-    );
+    upsertSearchAttributes([{ key: Protocol, value: ticket.protocol }]);
+    return { outcome: 'ticket_created', reason: `ticket ${ticket.protocol}`, protocol: ticket.protocol };
   } catch (err) {
     if (!isUnprocessable(err)) throw err;
-    return finish({ outcome: 'quarantined', reason: err.cause?.message ?? err.message });
+    return record({ outcome: 'quarantined', reason: err.cause?.message ?? err.message });
   }
 }

@@ -63,7 +63,7 @@ describe('receiveEmail (real Dovecot + PostgreSQL)', () => {
   it('records a UID that is not in the folder as quarantined', async () => {
     const { uidValidity } = await appendMail(cfg.imap, rawMail());
     const r = await act.receiveEmail({ mailboxId: cfg.mailboxId, uidValidity, uid: 999_999 });
-    expect(r.vanished).toBe(true);
+    expect(r.settled).toEqual({ outcome: 'quarantined', reason: expect.stringMatching(/no longer in the mailbox/) });
     const [row] = await sql<{ outcome: string; outcome_reason: string }[]>`SELECT outcome, outcome_reason FROM inbound_email WHERE id = ${r.emailId}`;
     expect(row).toEqual({ outcome: 'quarantined', outcome_reason: expect.stringMatching(/no longer in the mailbox/) });
   });
