@@ -31,6 +31,29 @@ async function newMail(client: ImapFlow, folder: string, cursor: MailboxCursor |
   }
 }
 
+/**
+ * IMAP IDLE on the selected folder until the first of: new mail (EXISTS), the connection
+ * closing, `ms` passing, or the activity being cancelled; heartbeating meanwhile.
+ */
+function untilNewMail(client: ImapFlow, ms: number, ctx: Context): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const beat = setInterval(() => ctx.heartbeat(), 5_000);
+    const timer = setTimeout(done, ms);
+    ctx.cancellationSignal.addEventListener('abort', done);
+    client.on('exists', done);
+    client.on('close', done);
+    function done() {
+      clearInterval(beat);
+      clearTimeout(timer);
+      ctx.cancellationSignal.removeEventListener('abort', done);
+      client.off('exists', done);
+      client.off('close', done);
+      resolve();
+    }
+    client.idle({ whenFree: true }).catch(done);
+  });
+}
+
 export function createMailboxActivities(deps: { sql: Sql }) {
   const { sql } = deps;
   return {
@@ -49,26 +72,7 @@ export function createMailboxActivities(deps: { sql: Sql }) {
         const first = await since();
         if (first.uids.length > 0) return first;
 
-        const deadline = Date.now() + input.maxWaitSeconds * 1000;
-        await new Promise<void>((resolve) => {
-          const onExists = () => done();
-          const beat = setInterval(() => ctx.heartbeat(), 5_000);
-          const timer = setTimeout(() => done(), Math.max(0, deadline - Date.now()));
-          const onCancel = () => done();
-          ctx.cancellationSignal.addEventListener('abort', onCancel);
-          client.on('exists', onExists);
-          client.on('close', onExists);
-          function done() {
-            clearInterval(beat);
-            clearTimeout(timer);
-            client.off('exists', onExists);
-            client.off('close', onExists);
-            ctx.cancellationSignal.removeEventListener('abort', onCancel);
-            resolve();
-          }
-          // The folder is still selected, so the server pushes EXISTS while we idle.
-          client.idle({ whenFree: true }).catch(() => done());
-        });
+        await untilNewMail(client, input.maxWaitSeconds * 1000, ctx);
         ctx.cancellationSignal.throwIfAborted();
         return since();
       });

@@ -1,0 +1,66 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index.js';
+import type { Sql } from '../../db/client.js';
+import { advanceCursor } from '../../db/mailboxes.js';
+import { appendMail, rawMail, seedConfig, testSql } from '../harness/fixtures.js';
+
+// The activity runs for real against Dovecot and PostgreSQL; MockActivityEnvironment only
+// supplies the activity context (heartbeats, cancellation) a worker would.
+let sql: Sql;
+let act: ReturnType<typeof createActivities>;
+
+beforeAll(() => {
+  sql = testSql();
+  act = createActivities({ sql });
+});
+afterAll(() => sql.end());
+
+const run = (mailboxId: number, maxWaitSeconds: number, env = new MockActivityEnvironment()) =>
+  env.run(act.waitForMail, { mailboxId, maxWaitSeconds, maxBatch: 100 });
+
+describe('waitForMail (IMAP IDLE on Dovecot)', () => {
+  it('returns the UIDs above the cursor at once, in order, a batch at a time', async () => {
+    const cfg = await seedConfig(sql);
+    const refs = [];
+    for (let i = 0; i < 3; i++) refs.push(await appendMail(cfg.imap, rawMail()));
+    expect(await run(cfg.mailboxId, 30)).toEqual({ uidValidity: refs[0]!.uidValidity, uids: refs.map((r) => r.uid) });
+
+    await advanceCursor(sql, cfg.mailboxId, { uidValidity: refs[0]!.uidValidity, lastUid: refs[1]!.uid });
+    expect((await run(cfg.mailboxId, 30)).uids).toEqual([refs[2]!.uid]);
+    const small = await new MockActivityEnvironment().run(act.waitForMail, { mailboxId: cfg.mailboxId, maxWaitSeconds: 30, maxBatch: 1 });
+    expect(small.uids).toEqual([refs[2]!.uid]);
+  });
+
+  it('reads everything again when the cursor belongs to another UIDVALIDITY', async () => {
+    const cfg = await seedConfig(sql);
+    const ref = await appendMail(cfg.imap, rawMail());
+    await advanceCursor(sql, cfg.mailboxId, { uidValidity: ref.uidValidity - 1, lastUid: 1000 });
+    expect((await run(cfg.mailboxId, 30)).uids).toEqual([ref.uid]);
+  });
+
+  it('waits in IDLE and wakes up as soon as a message arrives', async () => {
+    const cfg = await seedConfig(sql);
+    const started = Date.now();
+    const waiting = run(cfg.mailboxId, 60);
+    await new Promise((r) => setTimeout(r, 1000));
+    const ref = await appendMail(cfg.imap, rawMail());
+    expect(await waiting).toEqual({ uidValidity: ref.uidValidity, uids: [ref.uid] });
+    // Woken by the server's EXISTS, not by the 60 s fallback.
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('returns nothing after the wait when no mail comes', async () => {
+    const cfg = await seedConfig(sql);
+    expect((await run(cfg.mailboxId, 1)).uids).toEqual([]);
+  });
+
+  it('stops waiting when the activity is cancelled', async () => {
+    const cfg = await seedConfig(sql);
+    const env = new MockActivityEnvironment();
+    const waiting = run(cfg.mailboxId, 60, env);
+    await new Promise((r) => setTimeout(r, 500));
+    env.cancel();
+    await expect(waiting).rejects.toThrow();
+  });
+});
