@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
-const port = z.coerce.number().int().min(1).max(65535);
+const PORT = 'must be a TCP port number, 1 to 65535';
+const port = z.coerce.number({ error: PORT }).int(PORT).min(1, PORT).max(65535, PORT);
 const flag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: 'must be true or false' })
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
 /** Every setting the product reads from the environment; the README's table lists the same. */
@@ -21,7 +22,8 @@ export const envSchema = z.object({
   DEMO: flag.default(true),
   DEMO_IMAP_PORT: port.default(1143),
   DEMO_SMTP_PORT: port.default(1025),
-  MAILBOX_IDLE_SECONDS: z.coerce.number().int().min(5).max(1740).default(300),
+  // RFC 2177: clients should re-issue IDLE at least every 29 minutes.
+  MAILBOX_IDLE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(1740).default(300),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
