@@ -1,6 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
+import type { NewMail } from '../../activities/mailbox.js';
 import type { Sql } from '../../db/client.js';
 import { advanceCursor } from '../../db/mailboxes.js';
 import { appendMail, rawMail, seedConfig, testSql } from '../harness/fixtures.js';
@@ -16,8 +17,8 @@ beforeAll(() => {
 });
 afterAll(() => sql.end());
 
-const run = (mailboxId: number, maxWaitSeconds: number, env = new MockActivityEnvironment()) =>
-  env.run(act.waitForMail, { mailboxId, maxWaitSeconds, maxBatch: 100 });
+const run = (mailboxId: number, maxWaitSeconds: number, env = new MockActivityEnvironment(), maxBatch = 100): Promise<NewMail> =>
+  env.run(act.waitForMail, { mailboxId, maxWaitSeconds, maxBatch }) as Promise<NewMail>;
 
 describe('waitForMail (IMAP IDLE on Dovecot)', () => {
   it('returns the UIDs above the cursor at once, in order, a batch at a time', async () => {
@@ -28,8 +29,11 @@ describe('waitForMail (IMAP IDLE on Dovecot)', () => {
 
     await advanceCursor(sql, cfg.mailboxId, { uidValidity: refs[0]!.uidValidity, lastUid: refs[1]!.uid });
     expect((await run(cfg.mailboxId, 30)).uids).toEqual([refs[2]!.uid]);
-    const small = await new MockActivityEnvironment().run(act.waitForMail, { mailboxId: cfg.mailboxId, maxWaitSeconds: 30, maxBatch: 1 });
-    expect(small.uids).toEqual([refs[2]!.uid]);
+    // The cursor never moves back; without one, a batch is the oldest `maxBatch` UIDs.
+    await advanceCursor(sql, cfg.mailboxId, { uidValidity: refs[0]!.uidValidity, lastUid: 0 });
+    expect((await run(cfg.mailboxId, 30)).uids).toEqual([refs[2]!.uid]);
+    await sql`DELETE FROM mailbox_cursor WHERE mailbox_id = ${cfg.mailboxId}`;
+    expect((await run(cfg.mailboxId, 30, undefined, 2)).uids).toEqual([refs[0]!.uid, refs[1]!.uid]);
   });
 
   it('reads everything again when the cursor belongs to another UIDVALIDITY', async () => {
