@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, getCurrentDetails, proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
 import { UNPROCESSABLE } from '../domain/failures.js';
@@ -20,6 +20,8 @@ export async function processEmail(ref: EmailRef): Promise<RecordedOutcome> {
   upsertSearchAttributes([{ key: MailboxId, value: String(ref.mailboxId) }]);
   const result = await runSteps(ref);
   upsertSearchAttributes([{ key: EmailOutcome, value: result.outcome }]);
+  // Shown in the Temporal UI: where the e-mail ended and why.
+  setCurrentDetails([getCurrentDetails(), `**${result.outcome}**: ${result.reason}`].filter(Boolean).join('\n\n'));
   return result;
 }
 
@@ -36,6 +38,7 @@ async function runSteps(ref: EmailRef): Promise<RecordedOutcome> {
   try {
     const parsed = await act.parseEmail(received.emailId);
     upsertSearchAttributes([{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }]);
+    setCurrentDetails(`From ${parsed.fromAddress}: «${parsed.subject ?? '(no subject)'}»`);
     if (!received.autoConvert) return record({ outcome: 'pre_ticket', reason: 'automatic conversion is off for this mailbox' });
     const customer = await act.resolveCustomer(received.emailId);
     // Records `ticket_created` together with the ticket.

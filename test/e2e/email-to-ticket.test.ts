@@ -93,6 +93,9 @@ describe('an e-mail appended over IMAP becomes a ticket (Dovecot → Temporal �
       return undefined;
     }, 15_000, 'the workflow in visibility');
     expect(found).toBe(emailWorkflowId({ mailboxId: cfg.mailboxId, uidValidity, uid }));
+    // …and read where it ended and why in its details.
+    const meta = await client.workflow.getHandle(found).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(meta.currentDetails).toBe(`From Antonio.Carlos@e2e-new.example: «Printer on fire»\n\n**ticket_created**: ticket ${ticket.protocol}`);
   });
 
   it('for a known customer, matched by e-mail whatever the case', async () => {
