@@ -13,7 +13,10 @@ try {
 }
 
 const t0 = Date.now();
-const stack = await startStack(env, log);
+const stack = await startStack(env, log).catch((err: unknown) => {
+  console.error(`[mailtrack] could not start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
 log(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 log(`API          ${stack.apiUrl}  (tickets: ${stack.apiUrl}/tickets, docs: ${stack.apiUrl}/docs)`);
 if (stack.temporalUiUrl) log(`Temporal UI  ${stack.temporalUiUrl}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows`);

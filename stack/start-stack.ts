@@ -43,6 +43,9 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
     return result;
   };
 
+  // The launcher owns Ctrl-C: it stops the API first, then the worker, then the servers.
+  // Installed before anything (the SDK download path) can create the default runtime.
+  Runtime.install({ shutdownSignals: [] });
   try {
     let temporalAddress = env.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | undefined;
@@ -78,8 +81,6 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
       );
     }
 
-    // The launcher owns Ctrl-C: it stops the API first, then the worker, then the servers.
-    Runtime.install({ shutdownSignals: [] });
     const workflowBundle = await step('workflow bundle ready', () => loadWorkflowBundle(resolve(dataDir, 'cache')));
     const { worker, connection: workerConnection } = await step('worker created', () =>
       createWorker({ temporalAddress, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql, workflowBundle }),
