@@ -104,7 +104,7 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; d
     const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
     try {
       const [found] = await admin`SELECT 1 AS x FROM pg_database WHERE datname = ${opts.database}`;
-      if (!found) await admin.unsafe(`CREATE DATABASE "${opts.database.replaceAll('"', '""')}"`);
+      if (!found) await admin`CREATE DATABASE ${admin(opts.database)}`;
     } finally {
       await admin.end();
     }
