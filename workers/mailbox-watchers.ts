@@ -13,12 +13,12 @@ export async function ensureMailboxWatchers(opts: { client: Client; sql: Sql; ta
 }
 
 /** Starts `mailbox:<id>`, or leaves the running one alone. */
-export async function startMailboxWatcher(opts: { client: Client; taskQueue: string; idleSeconds: number; mailboxId: number }) {
-  const { mailboxId } = opts;
+export async function startMailboxWatcher(opts: { client: Client; taskQueue: string; idleSeconds: number; mailboxId: number; roundsPerRun?: number }) {
+  const { mailboxId, roundsPerRun } = opts;
   return opts.client.workflow.start<typeof watchMailbox>('watchMailbox', {
     workflowId: mailboxWorkflowId(mailboxId),
     taskQueue: opts.taskQueue,
-    args: [{ mailboxId, idleSeconds: opts.idleSeconds }],
+    args: [{ mailboxId, idleSeconds: opts.idleSeconds, roundsPerRun }],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     typedSearchAttributes: [{ key: MailboxId, value: String(mailboxId) }],
     staticSummary: `Watches mailbox ${mailboxId} for new e-mail`,

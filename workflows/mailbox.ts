@@ -9,6 +9,8 @@ export interface WatchMailboxInput {
   mailboxId: number;
   /** How long one IMAP IDLE waits before looking again anyway (the polling fallback). */
   idleSeconds: number;
+  /** Rounds before continue-as-new keeps the history short (default 200). */
+  roundsPerRun?: number;
 }
 
 const MAX_BATCH = 100;
@@ -31,7 +33,8 @@ export async function watchMailbox(input: WatchMailboxInput): Promise<never> {
     retry: { maximumInterval: '1 minute' },
   });
 
-  for (let round = 0; round < ROUNDS_PER_RUN && !workflowInfo().continueAsNewSuggested; round++) {
+  const rounds = input.roundsPerRun ?? ROUNDS_PER_RUN;
+  for (let round = 0; round < rounds && !workflowInfo().continueAsNewSuggested; round++) {
     const mail = await waitForMail({ mailboxId, maxWaitSeconds: idleSeconds, maxBatch: MAX_BATCH });
     if (mail.uids.length === 0) continue;
     await Promise.all(

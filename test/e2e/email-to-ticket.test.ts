@@ -156,6 +156,21 @@ describe('the same message delivered or processed twice gives one ticket', () =>
   });
 });
 
+describe('the mailbox watcher', () => {
+  it('loses nothing across continue-as-new', async () => {
+    const cfg = await seedConfig(sql);
+    const first = await startMailboxWatcher({ client, taskQueue, idleSeconds: 5, mailboxId: cfg.mailboxId, roundsPerRun: 1 });
+    for (const subject of ['round one', 'round two', 'round three']) {
+      await appendMail(cfg.imap, rawMail({ subject }));
+      await ticketWithSubject(cfg.mailboxId, subject);
+    }
+    const current = await client.workflow.getHandle(mailboxWorkflowId(cfg.mailboxId)).describe();
+    expect(current.runId).not.toBe(first.firstExecutionRunId);
+    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`;
+    expect(row!.n).toBe(3);
+  });
+});
+
 describe('workflow determinism', () => {
   it('replays the histories this run produced with the current workflow code', async () => {
     const histories = [];
