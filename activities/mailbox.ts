@@ -2,20 +2,22 @@ import { Context } from '@temporalio/activity';
 import type { ImapFlow } from 'imapflow';
 import type { Sql } from '../db/client.js';
 import { advanceCursor, getCursor, getMailbox, type MailboxCursor } from '../db/mailboxes.js';
+import { fetchAndStore } from './fetch-mail.js';
 import { unprocessable } from './failures.js';
 import { withImap } from './imap.js';
 
 export interface NewMail {
   uidValidity: number;
-  /** Ascending UIDs above the cursor, at most `maxBatch` of them. */
+  /** Ascending UIDs above the cursor, at most `maxBatch` of them, each one stored. */
   uids: number[];
 }
 
 /**
- * UIDs above the cursor. A new UIDVALIDITY invalidates the cursor: everything is read again,
- * and Message-ID dedupe keeps already-converted mail from becoming a second ticket.
+ * UIDs above the cursor, their messages fetched and stored. A new UIDVALIDITY invalidates the
+ * cursor: everything is read again, and Message-ID dedupe keeps already-converted mail from
+ * becoming a second ticket.
  */
-async function newMail(client: ImapFlow, folder: string, cursor: MailboxCursor | undefined, maxBatch: number): Promise<NewMail> {
+async function newMail(sql: Sql, client: ImapFlow, mailboxId: number, folder: string, cursor: MailboxCursor | undefined, maxBatch: number, ctx: Context): Promise<NewMail> {
   const lock = await client.getMailboxLock(folder);
   try {
     const mailbox = client.mailbox;
@@ -24,8 +26,9 @@ async function newMail(client: ImapFlow, folder: string, cursor: MailboxCursor |
     const last = cursor && cursor.uidValidity === uidValidity ? cursor.lastUid : 0;
     const found = mailbox.exists > 0 ? await client.search({ uid: `${last + 1}:*` }, { uid: true }) : [];
     // `n:*` always matches the highest UID, even when it is below n.
-    const uids = (found || []).filter((u) => u > last).sort((a, b) => a - b);
-    return { uidValidity, uids: uids.slice(0, maxBatch) };
+    const uids = (found || []).filter((u) => u > last).sort((a, b) => a - b).slice(0, maxBatch);
+    await fetchAndStore(sql, client, { mailboxId, uidValidity }, uids, () => ctx.heartbeat());
+    return { uidValidity, uids };
   } finally {
     lock.release();
   }
@@ -58,9 +61,10 @@ export function createMailboxActivities(deps: { sql: Sql }) {
   const { sql } = deps;
   return {
     /**
-     * Returns the UIDs above the mailbox cursor, waiting up to `maxWaitSeconds` for new mail
-     * (IMAP IDLE; imapflow falls back to polling on servers without it). Heartbeats while
-     * waiting, so a dead worker is noticed and another one takes over.
+     * Stores and returns the messages above the mailbox cursor, waiting up to `maxWaitSeconds`
+     * for new mail (IMAP IDLE; imapflow falls back to polling on servers without it). One IMAP
+     * connection per mailbox however large the burst. Heartbeats while waiting and fetching, so
+     * a dead worker is noticed and another one takes over.
      */
     async waitForMail(input: { mailboxId: number; maxWaitSeconds: number; maxBatch: number }): Promise<NewMail> {
       const mailbox = await getMailbox(sql, input.mailboxId);
@@ -68,7 +72,7 @@ export function createMailboxActivities(deps: { sql: Sql }) {
       const cursor = await getCursor(sql, input.mailboxId);
       const ctx = Context.current();
       return withImap(mailbox.imap, async (client) => {
-        const since = () => newMail(client, mailbox.imap.folder, cursor, input.maxBatch);
+        const since = () => newMail(sql, client, mailbox.id, mailbox.imap.folder, cursor, input.maxBatch, ctx);
         const first = await since();
         if (first.uids.length > 0) return first;
 

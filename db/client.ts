@@ -1,6 +1,8 @@
 import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
+/** Either the pool or an open transaction: queries that can run inside a caller's transaction take this. */
+export type Queryable = postgres.Sql | postgres.TransactionSql;
 
 /** The one postgres.js instance of a process. bigint ids come back as numbers (they stay < 2^53). */
 export function createSql(databaseUrl: string, options: { max?: number } = {}): Sql {

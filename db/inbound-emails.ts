@@ -1,37 +1,42 @@
-import type { EmailOutcome } from '../domain/email-outcome.js';
+import type { EmailOutcome, RecordedOutcome } from '../domain/email-outcome.js';
 import type { EmailRef } from '../domain/workflow-ids.js';
-import type { Sql } from './client.js';
+import type { Queryable, Sql } from './client.js';
 
 export interface ReceivedEmail {
   emailId: number;
   /** An earlier e-mail of the same mailbox with the same Message-ID (e.g. after a UIDVALIDITY change). */
   duplicateOf: number | null;
+  /** Set once the e-mail's outcome is recorded. */
+  outcome: RecordedOutcome | null;
+}
+
+/** The stored e-mail at this mailbox position, if it has been received. */
+export async function findReceived(sql: Queryable, ref: EmailRef): Promise<ReceivedEmail | undefined> {
+  const [row] = await sql<{ id: number; duplicate_of: number | null; outcome: EmailOutcome | null; outcome_reason: string | null; protocol: string | null }[]>`
+    SELECT e.id, e.outcome, e.outcome_reason, t.protocol,
+           (SELECT min(d.id) FROM inbound_email d
+             WHERE d.mailbox_id = e.mailbox_id AND d.message_id = e.message_id AND d.id < e.id) AS duplicate_of
+      FROM inbound_email e LEFT JOIN ticket t ON t.source_email_id = e.id
+     WHERE e.mailbox_id = ${ref.mailboxId} AND e.uid_validity = ${ref.uidValidity} AND e.uid = ${ref.uid}`;
+  if (!row) return undefined;
+  const outcome = row.outcome && { outcome: row.outcome, reason: row.outcome_reason ?? '', ...(row.protocol ? { protocol: row.protocol } : {}) };
+  return { emailId: row.id, duplicateOf: row.duplicate_of, outcome };
 }
 
 /**
  * Stores the raw message once per (mailbox, UIDVALIDITY, UID). Under a per-Message-ID
  * advisory lock, so of two copies of one message received at once exactly one is first.
  */
-export async function storeReceived(
-  sql: Sql,
-  ref: EmailRef,
-  raw: Buffer,
-  messageId: string | null,
-): Promise<ReceivedEmail> {
+export async function storeReceived(sql: Sql, ref: EmailRef, raw: Buffer, messageId: string | null): Promise<ReceivedEmail> {
   return sql.begin(async (tx) => {
     if (messageId) await tx`SELECT pg_advisory_xact_lock(${ref.mailboxId}, hashtext(${messageId}))`;
     await tx`
       INSERT INTO inbound_email (mailbox_id, uid_validity, uid, message_id, size, raw)
       VALUES (${ref.mailboxId}, ${ref.uidValidity}, ${ref.uid}, ${messageId}, ${raw.length}, ${raw})
       ON CONFLICT (mailbox_id, uid_validity, uid) DO NOTHING`;
-    const [row] = await tx<{ id: number; duplicate_of: number | null }[]>`
-      SELECT e.id,
-             (SELECT min(d.id) FROM inbound_email d
-               WHERE d.mailbox_id = e.mailbox_id AND d.message_id = e.message_id AND d.id < e.id) AS duplicate_of
-        FROM inbound_email e
-       WHERE e.mailbox_id = ${ref.mailboxId} AND e.uid_validity = ${ref.uidValidity} AND e.uid = ${ref.uid}`;
-    if (!row) throw new Error(`inbound e-mail ${ref.mailboxId}:${ref.uidValidity}:${ref.uid} vanished after insert`);
-    return { emailId: row.id, duplicateOf: row.duplicate_of };
+    const stored = await findReceived(tx, ref);
+    if (!stored) throw new Error(`inbound e-mail ${ref.mailboxId}:${ref.uidValidity}:${ref.uid} vanished after insert`);
+    return stored;
   });
 }
 

@@ -24,7 +24,8 @@ const ROUNDS_PER_RUN = 200;
 export async function watchMailbox(input: WatchMailboxInput): Promise<never> {
   const { mailboxId, idleSeconds } = input;
   const { waitForMail } = proxyActivities<Activities>({
-    startToCloseTimeout: `${idleSeconds + 120} seconds`,
+    // The wait, plus time to fetch and store a full batch; heartbeats catch a dead worker sooner.
+    startToCloseTimeout: `${idleSeconds + 600} seconds`,
     heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
   });

@@ -21,11 +21,24 @@ const run = (mailboxId: number, maxWaitSeconds: number, env = new MockActivityEn
   env.run(act.waitForMail, { mailboxId, maxWaitSeconds, maxBatch }) as Promise<NewMail>;
 
 describe('waitForMail (IMAP IDLE on Dovecot)', () => {
+  it('stores a whole batch over its one connection', async () => {
+    const cfg = await seedConfig(sql);
+    for (let i = 0; i < 30; i++) await appendMail(cfg.imap, rawMail({ subject: `burst ${i}` }));
+    expect((await run(cfg.mailboxId, 30)).uids).toHaveLength(30);
+    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM inbound_email WHERE mailbox_id = ${cfg.mailboxId} AND size > 0`;
+    expect(row!.n).toBe(30);
+  });
+
+
   it('returns the UIDs above the cursor at once, in order, a batch at a time', async () => {
     const cfg = await seedConfig(sql);
     const refs = [];
     for (let i = 0; i < 3; i++) refs.push(await appendMail(cfg.imap, rawMail()));
     expect(await run(cfg.mailboxId, 30)).toEqual({ uidValidity: refs[0]!.uidValidity, uids: refs.map((r) => r.uid) });
+    // Each message is stored before its UID is handed on.
+    const stored = await sql<{ uid: number; size: number }[]>`SELECT uid, size FROM inbound_email WHERE mailbox_id = ${cfg.mailboxId} ORDER BY uid`;
+    expect(stored.map((r) => r.uid)).toEqual(refs.map((r) => r.uid));
+    expect(stored.every((r) => r.size > 0)).toBe(true);
 
     await advanceCursor(sql, cfg.mailboxId, { uidValidity: refs[0]!.uidValidity, lastUid: refs[1]!.uid });
     expect((await run(cfg.mailboxId, 30)).uids).toEqual([refs[2]!.uid]);

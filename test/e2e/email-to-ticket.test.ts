@@ -157,6 +157,26 @@ describe('the same message delivered or processed twice gives one ticket', () =>
 });
 
 describe('the mailbox watcher', () => {
+  it('takes a burst of e-mails without a single retry', async () => {
+    const cfg = await seedConfig(sql);
+    // The burst is waiting when the watcher starts, so it arrives as one batch. Far above
+    // Dovecot's limit of 10 connections per user and IP: an IMAP login per e-mail would be
+    // refused and retried.
+    const refs = [];
+    for (let i = 0; i < 40; i++) refs.push(await appendMail(cfg.imap, rawMail({ subject: `burst ${i}`, from: `burst${i % 3}@burst-e2e.example` })));
+    await startMailboxWatcher({ client, taskQueue, idleSeconds: 30, mailboxId: cfg.mailboxId });
+    const outcomes = await Promise.all(refs.map((r) => outcomeOf({ mailboxId: cfg.mailboxId, ...r })));
+    expect(outcomes.every((o) => o.outcome === 'ticket_created')).toBe(true);
+    for (const r of refs) {
+      const history = await client.workflow.getHandle(emailWorkflowId({ mailboxId: cfg.mailboxId, ...r })).fetchHistory();
+      const attempts = (history.events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
+      expect(attempts.length).toBeGreaterThanOrEqual(4);
+      expect(attempts.every((a) => a === 1)).toBe(true);
+    }
+    const [row] = await sql<{ n: number }[]>`SELECT count(DISTINCT customer_id)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`;
+    expect(row!.n).toBe(3);
+  });
+
   it('loses nothing across continue-as-new', async () => {
     const cfg = await seedConfig(sql);
     const first = await startMailboxWatcher({ client, taskQueue, idleSeconds: 5, mailboxId: cfg.mailboxId, roundsPerRun: 1 });
