@@ -40,6 +40,8 @@ async function newMail(sql: Sql, client: ImapFlow, mailboxId: number, folder: st
  */
 function untilNewMail(client: ImapFlow, ms: number, ctx: Context): Promise<void> {
   return new Promise<void>((resolve) => {
+    // Cancelled while connecting or fetching: 'abort' has fired already and will not again.
+    if (ctx.cancellationSignal.aborted) return resolve();
     const beat = setInterval(() => ctx.heartbeat(), 5_000);
     const timer = setTimeout(done, ms);
     ctx.cancellationSignal.addEventListener('abort', done);

@@ -32,9 +32,14 @@ export interface RunningStack {
 export async function startStack(env: Env, log: (m: string) => void): Promise<RunningStack> {
   const dataDir = resolve(PROJECT_ROOT, env.DATA_DIR);
   await mkdir(dataDir, { recursive: true });
-  const stops: (() => Promise<unknown>)[] = [];
+  const stops: [string, () => Promise<unknown>][] = [];
   const stop = async () => {
-    for (const s of stops.reverse()) await s().catch((err: unknown) => log(`shutdown: ${String(err)}`));
+    for (const [name, fn] of stops.reverse()) {
+      // A step that hangs should say so rather than leave the terminal silent.
+      const slow = setTimeout(() => log(`still stopping ${name}...`), 5_000);
+      await fn().catch((err: unknown) => log(`stopping ${name}: ${String(err)}`));
+      clearTimeout(slow);
+    }
   };
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
@@ -56,7 +61,7 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
       const server = await step('Temporal dev server up', () =>
         startDevServer({ cli, port: env.TEMPORAL_PORT, uiPort: env.TEMPORAL_UI_PORT, dbFilename: resolve(dataDir, 'temporal.db'), namespace: env.TEMPORAL_NAMESPACE, log }),
       );
-      stops.push(server.stop);
+      stops.push(['the Temporal dev server', server.stop]);
       temporalAddress = server.address;
       temporalUiUrl = server.uiUrl;
     }
@@ -66,16 +71,16 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
       const db = await step('embedded PostgreSQL up', () =>
         startEmbeddedPostgres({ dir: resolve(dataDir, 'postgres'), port: env.POSTGRES_PORT, database: 'mailtrack' }),
       );
-      stops.push(db.stop);
+      stops.push(['PostgreSQL', db.stop]);
       databaseUrl = db.url;
     }
     await step('migrations applied', () => migrate(databaseUrl, () => {}));
     const sql = createSql(databaseUrl);
-    stops.push(() => sql.end({ timeout: 5 }));
+    stops.push(['the database pool', () => sql.end({ timeout: 5 })]);
 
     if (env.DEMO) {
       const mailbox = await step('demo mailbox up', () => startDemoMailbox({ port: env.DEMO_IMAP_PORT }));
-      stops.push(mailbox.stop);
+      stops.push(['the demo mailbox', mailbox.stop]);
       await step('demo configuration seeded', () =>
         seedDemo(sql, { host: mailbox.host, port: mailbox.port, tls: false, user: DEMO_MAILBOX.user, secret: DEMO_MAILBOX.password, folder: DEMO_MAILBOX.folder }),
       );
@@ -86,21 +91,21 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
       createWorker({ temporalAddress, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql, workflowBundle }),
     );
     const running = worker.run();
-    stops.push(async () => {
+    stops.push(['the worker', async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await workerConnection.close();
-    });
+    }]);
 
     const connection = await Connection.connect({ address: temporalAddress });
-    stops.push(() => connection.close());
+    stops.push(['the Temporal client', () => connection.close()]);
     const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
     const watched = await ensureMailboxWatchers({ client, sql, taskQueue: env.TEMPORAL_TASK_QUEUE, idleSeconds: env.MAILBOX_IDLE_SECONDS });
     log(`watching mailboxes: ${watched.join(', ') || 'none'}`);
 
     const app = await buildApp({ sql }, { logger: { level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL } });
     await app.listen({ host: env.API_HOST, port: env.API_PORT });
-    stops.push(() => app.close());
+    stops.push(['the API', () => app.close()]);
     return { apiUrl: `http://${env.API_HOST}:${env.API_PORT}`, temporalAddress, temporalUiUrl, stop };
   } catch (err) {
     await stop();

@@ -72,6 +72,16 @@ describe('waitForMail (IMAP IDLE on Dovecot)', () => {
     expect((await run(cfg.mailboxId, 1)).uids).toEqual([]);
   });
 
+  it('does not start waiting when it was cancelled while connecting', async () => {
+    const cfg = await seedConfig(sql);
+    const env = new MockActivityEnvironment();
+    const started = Date.now();
+    const waiting = run(cfg.mailboxId, 60, env);
+    env.cancel();
+    await expect(waiting).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('stops waiting when the activity is cancelled', async () => {
     const cfg = await seedConfig(sql);
     const env = new MockActivityEnvironment();
