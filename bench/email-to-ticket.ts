@@ -8,7 +8,6 @@
  * latency of single e-mails sent one at a time into an idle engine (IMAP IDLE pickup).
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,19 +24,11 @@ import { startDovecot } from '../test/harness/dovecot.js';
 import { createWorker } from '../workers/create-worker.js';
 import { startMailboxWatcher } from '../workers/mailbox-watchers.js';
 import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
+import { freePort } from '../test/harness/free-port.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { mails: { type: 'string', default: '200' } } });
 const N = Number(values.mails);
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 

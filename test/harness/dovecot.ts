@@ -6,6 +6,7 @@ import { access, chown, constants, mkdir, mkdtemp, readFile, readdir, readlink, 
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 
 export interface DovecotUser {
   user: string;
@@ -153,17 +154,6 @@ function lookupUser(name: string): Promise<{ uid: number; gid: number }> {
       } else {
         resolve({ uid: Number(uid), gid: Number(gid) });
       }
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
     });
   });
 }

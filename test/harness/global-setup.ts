@@ -1,5 +1,4 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,20 +10,10 @@ import { ensureTemporalCli } from '../../stack/temporal-cli.js';
 import { startDevServer } from '../../stack/temporal-dev-server.js';
 import { loadWorkflowBundle } from '../../workers/workflow-bundle.js';
 import { startDovecot } from './dovecot.js';
+import { freePort } from './free-port.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BUNDLE_CACHE = resolve(ROOT, '.cache');
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
 
 /**
  * Starts, once per test run, the real parts the tests use: a Temporal dev server (in
