@@ -147,6 +147,8 @@ describe('the same message delivered or processed twice gives one ticket', () =>
     await sql`DELETE FROM mailbox_cursor WHERE mailbox_id = ${cfg.mailboxId}`;
     await startMailboxWatcher({ client, taskQueue, idleSeconds: 30, mailboxId: cfg.mailboxId });
     await eventually(async () => ((await sql`SELECT 1 FROM mailbox_cursor WHERE mailbox_id = ${cfg.mailboxId} AND last_uid >= ${ref.uid}`).length ? true : undefined), 20_000, 'the cursor to be rebuilt');
+    const { count: runs } = await client.workflow.count(`WorkflowId = '${emailWorkflowId(ref)}'`);
+    expect(runs).toBe(1);
 
     // The same message delivered again (same Message-ID, new UID) is ignored as a duplicate.
     const copy = { mailboxId: cfg.mailboxId, ...(await appendMail(cfg.imap, raw)) };
