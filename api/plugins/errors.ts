@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 
@@ -23,7 +24,7 @@ export class HttpProblem extends Error {
 
 export const notFound = (detail: string) => new HttpProblem(404, 'Not Found', detail);
 
-function send(reply: import('fastify').FastifyReply, p: Problem) {
+function send(reply: FastifyReply, p: Problem) {
   return reply.code(p.status).type('application/problem+json').send(p);
 }
 
@@ -47,7 +48,7 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     }
     if (err instanceof HttpProblem) return send(reply, { type: 'about:blank', title: err.title, status: err.status, detail: err.message });
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return send(reply, { type: 'about:blank', title: err.code ?? 'Bad Request', status: err.statusCode, detail: err.message });
+      return send(reply, { type: 'about:blank', title: STATUS_CODES[err.statusCode] ?? 'Bad Request', status: err.statusCode, detail: err.message });
     }
     req.log.error({ err }, 'unhandled error');
     return send(reply, { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'Something went wrong on our side; the error is logged with this request id: ' + req.id });

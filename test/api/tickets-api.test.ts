@@ -83,6 +83,12 @@ describe('the API', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/tickets', '/tickets/{protocol}', '/emails', '/health']));
   });
 
+  it('answers a request it cannot read with a problem+json, not a 5xx', async () => {
+    const res = await app.inject({ method: 'POST', url: '/tickets', headers: { 'content-type': 'application/json' }, payload: '{not json' });
+    expect(res.statusCode).toBeLessThan(500);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
   it('answers unknown routes with a problem+json', async () => {
     const res = await app.inject('/nope');
     expect(res.statusCode).toBe(404);
