@@ -16,4 +16,7 @@ const problem = z.object({
   errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
 });
 
-export const problemResponses = { 400: problem, 404: problem };
+const problemContent = { content: { 'application/problem+json': { schema: problem } } };
+
+/** Error responses as the OpenAPI document shows them: RFC 9457 problem details. */
+export const problemResponses = { 400: problemContent, 404: problemContent };

@@ -29,9 +29,21 @@ function send(reply: FastifyReply, p: Problem) {
 }
 
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
-  app.setNotFoundHandler((req, reply) =>
-    send(reply, { type: 'about:blank', title: 'Not Found', status: 404, detail: `There is no route ${req.method} ${req.url.split('?')[0]}. See /docs for the API.` }),
-  );
+  // Which methods each path answers, so a known path with another method gets 405, not 404.
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}/?$`);
+    routes.push({ pattern, methods: [route.method].flat() });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return send(reply, { type: 'about:blank', title: 'Method Not Allowed', status: 405, detail: `${path} answers ${allowed.join(', ')}, not ${req.method}.` });
+    }
+    return send(reply, { type: 'about:blank', title: 'Not Found', status: 404, detail: `There is no route ${req.method} ${path}. See /docs for the API.` });
+  });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const errors = err.validation.map((v) => ({

@@ -89,6 +89,13 @@ describe('the API', () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
+  it('answers a known path with the wrong method with 405 and the allowed methods', async () => {
+    const res = await app.inject({ method: 'DELETE', url: `/tickets/${protocols[0]}` });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toMatch(/GET/);
+    expect(res.json().detail).toMatch(/answers .*GET.*, not DELETE/);
+  });
+
   it('answers unknown routes with a problem+json', async () => {
     const res = await app.inject('/nope');
     expect(res.statusCode).toBe(404);
