@@ -17,8 +17,8 @@ const MAX_BATCH = 100;
 const ROUNDS_PER_RUN = 200;
 
 /**
- * `mailbox:<id>`: reads new UIDs and starts one `email:` workflow per message. The cursor
- * moves only after the e-mail workflows exist, and their ids are deterministic, so a crash
+ * `mailbox:<id>`: stores new messages (in `waitForMail`) and starts one `email:` workflow per
+ * message. The cursor moves only after the e-mail workflows exist, and their ids are deterministic, so a crash
  * at any point neither loses a message nor processes one twice.
  */
 export async function watchMailbox(input: WatchMailboxInput): Promise<never> {
