@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { buildApp } from '../api/app.js';
 import type { Env } from '../config/env.js';
 import { createSql } from '../db/client.js';
@@ -17,6 +17,11 @@ import { ensureTemporalCli } from './temporal-cli.js';
 import { startDevServer } from './temporal-dev-server.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function temporalLogLevel(level: Env['LOG_LEVEL']): LogLevel {
+  if (level === 'debug' || level === 'trace') return level.toUpperCase() as LogLevel;
+  return level === 'error' || level === 'fatal' || level === 'silent' ? 'ERROR' : 'WARN';
+}
 
 export interface RunningStack {
   apiUrl: string;
@@ -50,7 +55,8 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
 
   // The launcher owns Ctrl-C: it stops the API first, then the worker, then the servers.
   // Installed before anything (the SDK download path) can create the default runtime.
-  Runtime.install({ shutdownSignals: [] });
+  // Worker lifecycle chatter stays out of the terminal unless LOG_LEVEL asks for it.
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(temporalLogLevel(env.LOG_LEVEL)) });
   try {
     let temporalAddress = env.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | undefined;
