@@ -2,7 +2,7 @@ import type { ImapFlow } from 'imapflow';
 import type { Sql } from '../db/client.js';
 import { recordOutcome, storeReceived } from '../db/inbound-emails.js';
 
-export const VANISHED = 'the message was no longer in the mailbox (or its UIDVALIDITY changed) when it was read';
+const VANISHED = 'the message was no longer in the mailbox (or its UIDVALIDITY changed) when it was read';
 
 /** Message-ID from the raw header block, without a full parse (the parse may fail; this must not). */
 export function headerMessageId(raw: Buffer): string | null {
