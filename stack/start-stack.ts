@@ -13,6 +13,7 @@ import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
 import { DEMO_MAILBOX, startDemoMailbox } from './demo-mailbox.js';
 import { seedDemo } from './demo-seed.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { assertPortsFree } from './ports.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 import { startDevServer } from './temporal-dev-server.js';
 
@@ -58,6 +59,12 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
   // Worker lifecycle chatter stays out of the terminal unless LOG_LEVEL asks for it.
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(temporalLogLevel(env.LOG_LEVEL)) });
   try {
+    await assertPortsFree({
+      API_PORT: env.API_PORT,
+      ...(env.TEMPORAL_ADDRESS ? {} : { TEMPORAL_PORT: env.TEMPORAL_PORT, TEMPORAL_UI_PORT: env.TEMPORAL_UI_PORT }),
+      ...(env.DATABASE_URL ? {} : { POSTGRES_PORT: env.POSTGRES_PORT }),
+      ...(env.DEMO ? { DEMO_IMAP_PORT: env.DEMO_IMAP_PORT } : {}),
+    });
     let temporalAddress = env.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | undefined;
     if (!temporalAddress) {
