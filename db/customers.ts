@@ -34,8 +34,3 @@ export async function findOrCreateByEmail(sql: Sql, c: NewEmailCustomer): Promis
     return { id: existing.id, created: false };
   });
 }
-
-export async function getCustomerEmail(sql: Sql, id: number): Promise<string | null> {
-  const [row] = await sql<{ email: string | null }[]>`SELECT email FROM customer WHERE id = ${id}`;
-  return row?.email ?? null;
-}

@@ -72,7 +72,7 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
         ensureTemporalCli({ projectRoot: PROJECT_ROOT, explicitPath: env.TEMPORAL_CLI_PATH, log }),
       );
       const server = await step('Temporal dev server up', () =>
-        startDevServer({ cli, port: env.TEMPORAL_PORT, uiPort: env.TEMPORAL_UI_PORT, dbFilename: resolve(dataDir, 'temporal.db'), namespace: env.TEMPORAL_NAMESPACE, log }),
+        startDevServer({ cli, port: env.TEMPORAL_PORT, uiPort: env.TEMPORAL_UI_PORT, dbFilename: resolve(dataDir, 'temporal.db'), namespace: env.TEMPORAL_NAMESPACE }),
       );
       stops.push(['the Temporal dev server', server.stop]);
       temporalAddress = server.address;

@@ -29,7 +29,7 @@ async function onPath(name: string): Promise<string | undefined> {
 }
 
 /** Where the project keeps the copy it installed itself (git-ignored). */
-export function toolsDir(projectRoot: string): string {
+function toolsDir(projectRoot: string): string {
   return resolve(projectRoot, '.tools');
 }
 

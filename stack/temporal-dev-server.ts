@@ -13,7 +13,6 @@ export interface DevServerOptions {
   /** SQLite file; omitted = in memory (tests). */
   dbFilename?: string;
   namespace?: string;
-  log?: (m: string) => void;
 }
 
 export interface DevServer {
@@ -22,7 +21,9 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+// File-backed SQLite is slow with its defaults; WAL keeps `npm start` responsive.
 const SQLITE_PRAGMAS = ['journal_mode=WAL', 'synchronous=NORMAL'];
+const pragmaArgs = (dbFilename: string | undefined) => (dbFilename ? SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]) : []);
 
 function searchAttributeArgs(): string[] {
   const typeName: Record<string, string> = { KEYWORD: 'Keyword', DATETIME: 'Datetime', BOOL: 'Bool', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', KEYWORD_LIST: 'KeywordList' };
@@ -30,7 +31,7 @@ function searchAttributeArgs(): string[] {
 }
 
 /** Resolves once the frontend answers, or rejects after `timeoutMs`. */
-export async function waitForTemporal(address: string, timeoutMs: number, exited?: () => string | undefined): Promise<void> {
+async function waitForTemporal(address: string, timeoutMs: number, exited?: () => string | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -71,7 +72,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
         uiPort: opts.uiPort,
         dbFilename: opts.dbFilename,
         searchAttributes: ALL_SEARCH_ATTRIBUTES,
-        extraArgs: ['--log-level', 'error', ...SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p])],
+        extraArgs: ['--log-level', 'error', ...pragmaArgs(opts.dbFilename)],
       },
     });
     return { address, uiUrl, stop: () => env.teardown() };
@@ -79,9 +80,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
 
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', namespace, '--log-level', 'error', ...searchAttributeArgs()];
   args.push(...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']));
-  if (opts.dbFilename) {
-    args.push('--db-filename', opts.dbFilename, ...SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]));
-  }
+  if (opts.dbFilename) args.push('--db-filename', opts.dbFilename, ...pragmaArgs(opts.dbFilename));
   // Its own process group: Ctrl-C reaches the launcher, which stops things in order.
   const child: ChildProcess = spawn(opts.cli.path, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   killOnExit(child);
