@@ -21,7 +21,6 @@ export const envSchema = z.object({
   POSTGRES_PORT: port.default(5433),
   DEMO: flag.default(true),
   DEMO_IMAP_PORT: port.default(1143),
-  DEMO_SMTP_PORT: port.default(1025),
   // RFC 2177: clients should re-issue IDLE at least every 29 minutes.
   MAILBOX_IDLE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(1740).default(300),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

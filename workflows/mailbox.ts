@@ -3,7 +3,6 @@ import { continueAsNew, ParentClosePolicy, proxyActivities, startChild, Workflow
 import type { Activities } from '../activities/index.js';
 import { emailWorkflowId } from '../domain/workflow-ids.js';
 import { processEmail } from './email.js';
-import { MailboxId } from './search-attributes.js';
 
 export interface WatchMailboxInput {
   mailboxId: number;
@@ -18,8 +17,8 @@ const ROUNDS_PER_RUN = 200;
 
 /**
  * `mailbox:<id>`: stores new messages (in `waitForMail`) and starts one `email:` workflow per
- * message. The cursor moves only after the e-mail workflows exist, and their ids are deterministic, so a crash
- * at any point neither loses a message nor processes one twice.
+ * message. The cursor moves only after the e-mail workflows exist, and their ids are
+ * deterministic, so a crash at any point neither loses a message nor processes one twice.
  */
 export async function watchMailbox(input: WatchMailboxInput): Promise<never> {
   const { mailboxId, idleSeconds } = input;
@@ -47,7 +46,6 @@ export async function watchMailbox(input: WatchMailboxInput): Promise<never> {
             args: [ref],
             parentClosePolicy: ParentClosePolicy.ABANDON,
             workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-            typedSearchAttributes: [{ key: MailboxId, value: String(mailboxId) }],
             staticSummary: `E-mail UID ${uid} of mailbox ${mailboxId}`,
           });
         } catch (err) {

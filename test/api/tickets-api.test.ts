@@ -44,6 +44,8 @@ describe('GET /tickets', () => {
     expect(open.items).toHaveLength(3);
     const resolved = (await app.inject(`/tickets?mailboxId=${mailboxId}&status=resolved`)).json();
     expect(resolved.items).toHaveLength(0);
+    const breached = (await app.inject(`/tickets?mailboxId=${mailboxId}&slaState=breached`)).json();
+    expect(breached.items).toHaveLength(0);
   });
 
   it('answers bad input with a problem+json naming the field', async () => {

@@ -65,9 +65,11 @@ describe('npm start', () => {
     expect(tickets.map((t) => t.subject)).toEqual(['Welcome: my first e-mail becomes a ticket']);
     await ctrlC(first);
 
+    const started = Date.now();
     const second = launch();
-    const up = await eventually(async () => /up in ([\d.]+) s/.exec(second.output())?.[1], 30_000, 'the second start');
-    expect(Number(up)).toBeLessThan(15);
+    await eventually(() => api('/health'), 30_000, `the second start; launcher said:\n${second.output()}`);
+    // Wall clock from the command to an answering API, process start-up included.
+    expect(Date.now() - started).toBeLessThan(15_000);
     // The demo mailbox came back with a new UIDVALIDITY: the welcome mail is read again and
     // recognised by its Message-ID, so there is still one ticket.
     const emails = await eventually(async () => {
