@@ -17,14 +17,14 @@ import { ImapFlow } from 'imapflow';
 import { createSql } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { seedDemo } from '../stack/demo-seed.js';
+import { startDovecot } from '../stack/dovecot.js';
 import { startEmbeddedPostgres } from '../stack/embedded-postgres.js';
+import { freePort } from '../stack/free-port.js';
 import { ensureTemporalCli } from '../stack/temporal-cli.js';
 import { startDevServer } from '../stack/temporal-dev-server.js';
-import { startDovecot } from '../test/harness/dovecot.js';
 import { createWorker } from '../workers/create-worker.js';
 import { startMailboxWatcher } from '../workers/mailbox-watchers.js';
 import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
-import { freePort } from '../test/harness/free-port.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { mails: { type: 'string', default: '200' } } });

@@ -5,12 +5,12 @@ import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import './provided.js';
 import { migrate } from '../../db/migrate.js';
+import { startDovecot } from '../../stack/dovecot.js';
 import { startEmbeddedPostgres } from '../../stack/embedded-postgres.js';
+import { freePort } from '../../stack/free-port.js';
 import { ensureTemporalCli } from '../../stack/temporal-cli.js';
 import { startDevServer } from '../../stack/temporal-dev-server.js';
 import { loadWorkflowBundle } from '../../workers/workflow-bundle.js';
-import { startDovecot } from './dovecot.js';
-import { freePort } from './free-port.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BUNDLE_CACHE = resolve(ROOT, '.cache');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../harness/fixtures.js';
-import { freePort } from '../harness/free-port.js';
+import { freePort } from '../../stack/free-port.js';
 
 // `npm start` as a user runs it: the launcher in its own process group, stopped with the
 // SIGINT a terminal sends on Ctrl-C, started twice on the same data directory.

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { assertPortsFree } from '../../stack/ports.js';
-import { freePort } from '../harness/free-port.js';
+import { freePort } from '../../stack/free-port.js';
 
 describe('the launcher port check', () => {
   it('passes when the ports are free', async () => {

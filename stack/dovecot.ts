@@ -1,4 +1,4 @@
-// A private, throwaway Dovecot IMAP server for tests: loopback only, plaintext
+// A private, throwaway Dovecot IMAP server for tests and the benchmark: loopback only, plaintext
 // auth, its own config/run/state/log dirs, so any number of instances (and the
 // system's own Dovecot) can run side by side. Needs root, like Dovecot itself.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
