@@ -1,16 +1,17 @@
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyServerOptions } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Sql } from '../db/client.js';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppDeps } from './deps.js';
+import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin } from './plugins/errors.js';
+import { openapiPlugin } from './plugins/openapi.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
 import { emailRoutes } from './routes/emails.js';
 import { healthRoutes } from './routes/health.js';
+import { sectorRoutes } from './routes/sectors.js';
 import { ticketRoutes } from './routes/tickets.js';
 
-export interface AppDeps {
-  sql: Sql;
-}
+/** Every resource's routes, in the order the OpenAPI document lists them. */
+const ROUTES = [healthRoutes, apiKeyRoutes, sectorRoutes, ticketRoutes, emailRoutes];
 
 /** External plugins, then app plugins, then routes (fastify/demo's order). */
 export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}) {
@@ -18,15 +19,11 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  await app.register(swagger, {
-    openapi: { info: { title: 'mailtrack API', description: 'E-mail-to-ticket process engine', version: '0.1.0' } },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(errorsPlugin);
-
-  await app.register(healthRoutes(deps));
-  await app.register(ticketRoutes(deps));
-  await app.register(emailRoutes(deps));
+  await app.register(openapiPlugin);
+  await app.register(errorsPlugin, { sql: deps.sql });
+  await app.register(authPlugin, { sql: deps.sql });
+  for (const routes of ROUTES) await app.register(routes(deps));
   return app;
 }
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,22 +1,22 @@
 import { z } from 'zod';
 
-export const idParam = z.coerce.number().int().positive();
+/** RFC 9457 problem details: the one error format of the API. */
+export const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number(),
+    detail: z.string().describe('what went wrong and what to do about it'),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe('each field that is wrong, e.g. `body.name`'),
+  })
+  .meta({ id: 'Problem' });
 
-/** Keyset pagination shared by every list: `before` is the `nextBefore` of the previous page. */
-export const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: idParam.optional(),
-});
+const problemContent = { description: 'a problem', content: { 'application/problem+json': { schema: problem } } };
 
-const problem = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-});
-
-const problemContent = { content: { 'application/problem+json': { schema: problem } } };
-
-/** Error responses as the OpenAPI document shows them: RFC 9457 problem details. */
-export const problemResponses = { 400: problemContent, 404: problemContent };
+/** The error responses a route can give, as the OpenAPI document shows them. */
+export function problemResponses(route: { method: string | string[]; url: string; public: boolean }) {
+  const methods = [route.method].flat();
+  const writes = methods.some((m) => ['POST', 'PUT', 'PATCH'].includes(m));
+  const codes = [400, ...(route.public ? [] : [401, 403]), ...(/[:*]/.test(route.url) || !route.public ? [404] : []), ...(writes || methods.includes('DELETE') ? [409] : []), ...(writes ? [413, 415] : [])];
+  return Object.fromEntries(codes.map((c) => [c, problemContent]));
+}

@@ -23,6 +23,11 @@ export const envSchema = z.object({
   DEMO_IMAP_PORT: port.default(1143),
   // RFC 2177: clients should re-issue IDLE at least every 29 minutes.
   MAILBOX_IDLE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(1740).default(300),
+  SECRETS_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 random bytes in base64 (44 characters), e.g. from `openssl rand -base64 32`')
+    .optional(),
+  ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters (use a random key, e.g. `mt_` + `openssl rand -base64 32`)').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -16,11 +16,6 @@ export interface EmailView {
   protocol: string | null;
 }
 
-interface EmailRow {
-  id: number; mailbox_id: number; uid_validity: number; uid: number; message_id: string | null; size: number; received_at: Date;
-  subject: string | null; from_address: string | null; outcome: EmailOutcome | null; outcome_reason: string | null; protocol: string | null;
-}
-
 /** Received e-mails with their outcome, newest first; the raw message stays in the database. */
 export async function listEmails(
   sql: Sql,
@@ -33,7 +28,7 @@ export async function listEmails(
     f.beforeId !== undefined && sql`e.id < ${f.beforeId}`,
   ].filter((c) => c !== false);
   const where = conditions.reduce((acc, c) => sql`${acc} AND ${c}`, sql`TRUE`);
-  const rows = await sql<EmailRow[]>`
+  const rows = await sql<(EmailView & { id: number })[]>`
     SELECT e.id, e.mailbox_id, e.uid_validity, e.uid, e.message_id, e.size, e.received_at, e.subject, e.from_address,
            e.outcome, e.outcome_reason, t.protocol
       FROM inbound_email e LEFT JOIN ticket t ON t.source_email_id = e.id
@@ -41,20 +36,7 @@ export async function listEmails(
   const page = rows.slice(0, f.limit);
   const last = page.at(-1);
   return {
-    items: page.map((r) => ({
-      id: r.id,
-      mailboxId: r.mailbox_id,
-      uidValidity: r.uid_validity,
-      uid: r.uid,
-      messageId: r.message_id,
-      size: r.size,
-      receivedAt: r.received_at.toISOString(),
-      subject: r.subject,
-      fromAddress: r.from_address,
-      outcome: r.outcome,
-      outcomeReason: r.outcome_reason,
-      protocol: r.protocol,
-    })),
+    items: page,
     nextBeforeId: rows.length > f.limit && last ? last.id : null,
   };
 }

@@ -10,29 +10,38 @@ export interface ReceivedEmail {
   outcome: RecordedOutcome | null;
 }
 
-/** The stored e-mail at this mailbox position, if it has been received. */
+/**
+ * The stored e-mail at this mailbox position, if it has been received. Duplicates are found
+ * through the index on md5(message_id) (a Message-ID may be too long for a btree row), and
+ * confirmed on the full Message-ID.
+ */
 export async function findReceived(sql: Queryable, ref: EmailRef): Promise<ReceivedEmail | undefined> {
-  const [row] = await sql<{ id: number; duplicate_of: number | null; outcome: EmailOutcome | null; outcome_reason: string | null; protocol: string | null }[]>`
+  const [row] = await sql<{ id: number; duplicateOf: number | null; outcome: EmailOutcome | null; outcomeReason: string | null; protocol: string | null }[]>`
     SELECT e.id, e.outcome, e.outcome_reason, t.protocol,
            (SELECT min(d.id) FROM inbound_email d
-             WHERE d.mailbox_id = e.mailbox_id AND d.message_id = e.message_id AND d.id < e.id) AS duplicate_of
+             WHERE d.mailbox_id = e.mailbox_id AND md5(d.message_id) = md5(e.message_id)
+               AND d.message_id = e.message_id AND d.id < e.id) AS duplicate_of
       FROM inbound_email e LEFT JOIN ticket t ON t.source_email_id = e.id
      WHERE e.mailbox_id = ${ref.mailboxId} AND e.uid_validity = ${ref.uidValidity} AND e.uid = ${ref.uid}`;
   if (!row) return undefined;
-  const outcome = row.outcome && { outcome: row.outcome, reason: row.outcome_reason ?? '', ...(row.protocol ? { protocol: row.protocol } : {}) };
-  return { emailId: row.id, duplicateOf: row.duplicate_of, outcome };
+  const outcome = row.outcome && { outcome: row.outcome, reason: row.outcomeReason ?? '', ...(row.protocol ? { protocol: row.protocol } : {}) };
+  return { emailId: row.id, duplicateOf: row.duplicateOf, outcome };
 }
 
 /**
  * Stores the raw message once per (mailbox, UIDVALIDITY, UID). Under a per-Message-ID
  * advisory lock, so of two copies of one message received at once exactly one is first.
+ * With `quarantineReason`, the e-mail is stored with its outcome already recorded as
+ * quarantined (in the same transaction: it is never seen without it).
  */
-export async function storeReceived(sql: Sql, ref: EmailRef, raw: Buffer, messageId: string | null): Promise<ReceivedEmail> {
+export async function storeReceived(sql: Sql, ref: EmailRef, raw: Buffer, messageId: string | null, quarantineReason: string | null = null): Promise<ReceivedEmail> {
   return sql.begin(async (tx) => {
     if (messageId) await tx`SELECT pg_advisory_xact_lock(${ref.mailboxId}, hashtext(${messageId}))`;
+    const outcome = quarantineReason === null ? null : 'quarantined';
     await tx`
-      INSERT INTO inbound_email (mailbox_id, uid_validity, uid, message_id, size, raw)
-      VALUES (${ref.mailboxId}, ${ref.uidValidity}, ${ref.uid}, ${messageId}, ${raw.length}, ${raw})
+      INSERT INTO inbound_email (mailbox_id, uid_validity, uid, message_id, size, raw, outcome, outcome_reason, outcome_at)
+      VALUES (${ref.mailboxId}, ${ref.uidValidity}, ${ref.uid}, ${messageId}, ${raw.length}, ${raw},
+              ${outcome}, ${quarantineReason}, CASE WHEN ${outcome}::text IS NULL THEN NULL ELSE now() END)
       ON CONFLICT (mailbox_id, uid_validity, uid) DO NOTHING`;
     const stored = await findReceived(tx, ref);
     if (!stored) throw new Error(`inbound e-mail ${ref.mailboxId}:${ref.uidValidity}:${ref.uid} vanished after insert`);
@@ -41,8 +50,8 @@ export async function storeReceived(sql: Sql, ref: EmailRef, raw: Buffer, messag
 }
 
 export async function getRaw(sql: Sql, emailId: number): Promise<{ mailboxId: number; raw: Buffer } | undefined> {
-  const [row] = await sql<{ mailbox_id: number; raw: Buffer }[]>`SELECT mailbox_id, raw FROM inbound_email WHERE id = ${emailId}`;
-  return row && { mailboxId: row.mailbox_id, raw: row.raw };
+  const [row] = await sql<{ mailboxId: number; raw: Buffer }[]>`SELECT mailbox_id, raw FROM inbound_email WHERE id = ${emailId}`;
+  return row;
 }
 
 export interface ParsedFields {
@@ -86,13 +95,13 @@ export interface EmailForTicket {
   subject: string | null;
   fromAddress: string | null;
   textBody: string | null;
-  receivedAt: Date;
+  receivedAt: string;
 }
 
 export async function getEmailForTicket(sql: Sql, emailId: number): Promise<EmailForTicket | undefined> {
-  const [row] = await sql<{ mailbox_id: number; subject: string | null; from_address: string | null; text_body: string | null; received_at: Date }[]>`
+  const [row] = await sql<EmailForTicket[]>`
     SELECT mailbox_id, subject, from_address, text_body, received_at FROM inbound_email WHERE id = ${emailId}`;
-  return row && { mailboxId: row.mailbox_id, subject: row.subject, fromAddress: row.from_address, textBody: row.text_body, receivedAt: row.received_at };
+  return row;
 }
 
 /** The first recorded outcome stands: a replayed workflow cannot rewrite history. */

@@ -18,16 +18,15 @@ export interface MailboxRow {
 }
 
 export async function getMailbox(sql: Sql, id: number): Promise<MailboxRow | undefined> {
-  const [row] = await sql<
-    { id: number; name: string; imap_host: string; imap_port: number; imap_tls: boolean; imap_user: string; imap_secret: string; imap_folder: string; auto_convert: boolean; active: boolean }[]
-  >`SELECT id, name, imap_host, imap_port, imap_tls, imap_user, imap_secret, imap_folder, auto_convert, active FROM mailbox WHERE id = ${id}`;
+  const [row] = await sql<(Omit<MailboxRow, 'imap'> & { imapHost: string; imapPort: number; imapTls: boolean; imapUser: string; imapSecret: string; imapFolder: string })[]>`
+    SELECT id, name, imap_host, imap_port, imap_tls, imap_user, imap_secret, imap_folder, auto_convert, active FROM mailbox WHERE id = ${id}`;
   if (!row) return undefined;
   return {
     id: row.id,
     name: row.name,
-    autoConvert: row.auto_convert,
+    autoConvert: row.autoConvert,
     active: row.active,
-    imap: { host: row.imap_host, port: row.imap_port, tls: row.imap_tls, user: row.imap_user, secret: row.imap_secret, folder: row.imap_folder },
+    imap: { host: row.imapHost, port: row.imapPort, tls: row.imapTls, user: row.imapUser, secret: row.imapSecret, folder: row.imapFolder },
   };
 }
 
@@ -42,9 +41,8 @@ export interface MailboxCursor {
 }
 
 export async function getCursor(sql: Sql, mailboxId: number): Promise<MailboxCursor | undefined> {
-  const [row] = await sql<{ uid_validity: number; last_uid: number }[]>`
-    SELECT uid_validity, last_uid FROM mailbox_cursor WHERE mailbox_id = ${mailboxId}`;
-  return row && { uidValidity: row.uid_validity, lastUid: row.last_uid };
+  const [row] = await sql<MailboxCursor[]>`SELECT uid_validity, last_uid FROM mailbox_cursor WHERE mailbox_id = ${mailboxId}`;
+  return row;
 }
 
 /** Moves the cursor forward only: a replayed or late call never moves it back. */

@@ -40,40 +40,14 @@ export interface TicketFilter {
 const COLUMNS = (sql: Sql) => sql`
   t.id, t.protocol, t.status, t.subject, t.description, t.channel, t.mailbox_id, t.creator_user_id,
   t.occurrence_type_id, t.occurrence_id, t.sector_id, t.assignee_user_id, t.sla_due_at, t.sla_state,
-  t.created_at, t.updated_at, c.id AS customer_id, c.code AS customer_code, c.name AS customer_name, c.email AS customer_email`;
+  t.created_at, t.updated_at, json_build_object('id', c.id, 'code', c.code, 'name', c.name, 'email', c.email) AS customer`;
 
-interface TicketRow {
-  id: number; protocol: string; status: TicketView['status']; subject: string; description: string; channel: string;
-  mailbox_id: number | null; creator_user_id: number | null; occurrence_type_id: number | null; occurrence_id: number | null;
-  sector_id: number | null; assignee_user_id: number | null; sla_due_at: Date | null; sla_state: TicketView['slaState'];
-  created_at: Date; updated_at: Date; customer_id: number; customer_code: string | null; customer_name: string; customer_email: string | null;
-}
-
-function toView(r: TicketRow): TicketView {
-  return {
-    protocol: r.protocol,
-    status: r.status,
-    subject: r.subject,
-    description: r.description,
-    channel: r.channel,
-    customer: { id: r.customer_id, code: r.customer_code, name: r.customer_name, email: r.customer_email },
-    mailboxId: r.mailbox_id,
-    creatorUserId: r.creator_user_id,
-    occurrenceTypeId: r.occurrence_type_id,
-    occurrenceId: r.occurrence_id,
-    sectorId: r.sector_id,
-    assigneeUserId: r.assignee_user_id,
-    slaDueAt: r.sla_due_at?.toISOString() ?? null,
-    slaState: r.sla_state,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-  };
-}
+type TicketRow = TicketView & { id: number };
 
 export async function getTicketByProtocol(sql: Sql, protocol: string): Promise<TicketView | undefined> {
   const [row] = await sql<TicketRow[]>`
     SELECT ${COLUMNS(sql)} FROM ticket t JOIN customer c ON c.id = t.customer_id WHERE t.protocol = ${protocol}`;
-  return row && toView(row);
+  return row;
 }
 
 /** Newest first; `nextBeforeId` is the cursor for the following page, null on the last page. */
@@ -96,5 +70,5 @@ export async function listTickets(sql: Sql, f: TicketFilter): Promise<{ items: T
      WHERE ${where} ORDER BY t.id DESC LIMIT ${f.limit + 1}`;
   const page = rows.slice(0, f.limit);
   const last = page.at(-1);
-  return { items: page.map(toView), nextBeforeId: rows.length > f.limit && last ? last.id : null };
+  return { items: page, nextBeforeId: rows.length > f.limit && last ? last.id : null };
 }

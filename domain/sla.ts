@@ -1,4 +1,5 @@
-export type SlaUnit = 'minutes' | 'hours' | 'days';
+export const SLA_UNITS = ['minutes', 'hours', 'days'] as const;
+export type SlaUnit = (typeof SLA_UNITS)[number];
 
 const UNIT_MS: Record<SlaUnit, number> = {
   minutes: 60_000,

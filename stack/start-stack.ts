@@ -5,6 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { buildApp } from '../api/app.js';
 import type { Env } from '../config/env.js';
+import { parseSecretsKey, secretBox } from '../config/secret-box.js';
+import { ensureAdminKey } from '../db/api-keys.js';
 import { createSql } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { createWorker } from '../workers/create-worker.js';
@@ -12,6 +14,7 @@ import { ensureMailboxWatchers } from '../workers/mailbox-watchers.js';
 import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
 import { DEMO_MAILBOX, startDemoMailbox } from './demo-mailbox.js';
 import { seedDemo } from './demo-seed.js';
+import { localAdminKey, localSecretsKey } from './local-keys.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { assertPortsFree } from './ports.js';
 import { ensureTemporalCli } from './temporal-cli.js';
@@ -89,6 +92,10 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
     }
     await step('migrations applied', () => migrate(databaseUrl, () => {}));
     const sql = createSql(databaseUrl);
+    const secrets = secretBox(parseSecretsKey(await localSecretsKey(dataDir, env.SECRETS_KEY)));
+    const admin = await localAdminKey(dataDir, env.ADMIN_API_KEY);
+    await ensureAdminKey(sql, admin.key);
+    if (admin.created) log(`admin API key (shown once; also in ${admin.file}, readable by you only): ${admin.key}`);
     stops.push(['the database pool', () => sql.end({ timeout: 5 })]);
 
     if (env.DEMO) {
@@ -116,7 +123,8 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
     const watched = await ensureMailboxWatchers({ client, sql, taskQueue: env.TEMPORAL_TASK_QUEUE, idleSeconds: env.MAILBOX_IDLE_SECONDS });
     log(`watching mailboxes: ${watched.join(', ') || 'none'}`);
 
-    const app = await buildApp({ sql }, { logger: { level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL } });
+    const temporal = { client, taskQueue: env.TEMPORAL_TASK_QUEUE, mailboxIdleSeconds: env.MAILBOX_IDLE_SECONDS };
+    const app = await buildApp({ sql, temporal, secrets }, { logger: { level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL } });
     await app.listen({ host: env.API_HOST, port: env.API_PORT });
     stops.push(['the API', () => app.close()]);
     return { apiUrl: `http://${env.API_HOST}:${env.API_PORT}`, temporalAddress, temporalUiUrl, stop };

@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listEmails } from '../../db/email-queries.js';
 import { EMAIL_OUTCOMES } from '../../domain/email-outcome.js';
-import type { AppDeps } from '../app.js';
-import { idParam, pageQuery, problemResponses } from '../schemas.js';
+import { ANY_ROLE } from '../../domain/roles.js';
+import { boolParam, enumParam, idParam, intParam } from '../../schemas/common.js';
+import type { AppDeps } from '../deps.js';
 
 const email = z.object({
   id: z.number(),
@@ -25,16 +26,19 @@ export function emailRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.get(
       '/emails',
       {
+        config: { roles: ANY_ROLE },
         schema: {
           summary: 'Received e-mails and their outcomes (ticket_created, pre_ticket, ignored, quarantined, ...)',
           description: '`pending=true` lists e-mails still being processed (no outcome yet).',
           tags: ['emails'],
-          querystring: pageQuery.extend({
+          querystring: z.object({
+            limit: intParam(1, 200).default(50),
+            before: idParam.optional(),
             mailboxId: idParam.optional(),
-            outcome: z.enum(EMAIL_OUTCOMES).optional(),
-            pending: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+            outcome: enumParam(EMAIL_OUTCOMES).optional(),
+            pending: boolParam.optional(),
           }),
-          response: { 200: z.object({ items: z.array(email), nextBefore: z.number().nullable() }), ...problemResponses },
+          response: { 200: z.object({ items: z.array(email), nextBefore: z.number().nullable() }) },
         },
       },
       async (req) => {

@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { getTicketByProtocol, listTickets, SLA_STATES, TICKET_STATUSES } from '../../db/ticket-queries.js';
 import { PROTOCOL_PATTERN } from '../../domain/protocol.js';
-import type { AppDeps } from '../app.js';
+import { ANY_ROLE } from '../../domain/roles.js';
+import { enumParam, idParam, intParam } from '../../schemas/common.js';
+import type { AppDeps } from '../deps.js';
 import { notFound } from '../plugins/errors.js';
-import { idParam, pageQuery, problemResponses } from '../schemas.js';
 
 const ticket = z.object({
   protocol: z.string(),
@@ -30,21 +31,24 @@ export function ticketRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.get(
       '/tickets',
       {
+        config: { roles: ANY_ROLE },
         schema: {
           summary: 'List tickets, newest first',
           tags: ['tickets'],
-          querystring: pageQuery.extend({
+          querystring: z.object({
+            limit: intParam(1, 200).default(50),
+            before: idParam.optional(),
             mailboxId: idParam.optional(),
-            channel: z.enum(['email', 'api']).optional(),
+            channel: enumParam(['email', 'api']).optional(),
             occurrenceTypeId: idParam.optional(),
             occurrenceId: idParam.optional(),
             creatorUserId: idParam.optional(),
             assigneeUserId: idParam.optional(),
             sectorId: idParam.optional(),
-            status: z.enum(TICKET_STATUSES).optional(),
-            slaState: z.enum(SLA_STATES).optional(),
+            status: enumParam(TICKET_STATUSES).optional(),
+            slaState: enumParam(SLA_STATES).optional(),
           }),
-          response: { 200: z.object({ items: z.array(ticket), nextBefore: z.number().nullable() }), ...problemResponses },
+          response: { 200: z.object({ items: z.array(ticket), nextBefore: z.number().nullable() }) },
         },
       },
       async (req) => {
@@ -57,11 +61,12 @@ export function ticketRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.get(
       '/tickets/:protocol',
       {
+        config: { roles: ANY_ROLE },
         schema: {
           summary: 'One ticket by its protocol',
           tags: ['tickets'],
           params: z.object({ protocol: z.string().regex(PROTOCOL_PATTERN, 'a protocol is 10 or more digits, e.g. 2026000001') }),
-          response: { 200: ticket, ...problemResponses },
+          response: { 200: ticket },
         },
       },
       async (req) => {

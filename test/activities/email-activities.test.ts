@@ -64,8 +64,8 @@ describe('receiveEmail (real Dovecot + PostgreSQL)', () => {
     const { uidValidity } = await appendMail(cfg.imap, rawMail());
     const r = await act.receiveEmail({ mailboxId: cfg.mailboxId, uidValidity, uid: 999_999 });
     expect(r.settled).toEqual({ outcome: 'quarantined', reason: expect.stringMatching(/no longer in the mailbox/) });
-    const [row] = await sql<{ outcome: string; outcome_reason: string }[]>`SELECT outcome, outcome_reason FROM inbound_email WHERE id = ${r.emailId}`;
-    expect(row).toEqual({ outcome: 'quarantined', outcome_reason: expect.stringMatching(/no longer in the mailbox/) });
+    const [row] = await sql<{ outcome: string; outcomeReason: string }[]>`SELECT outcome, outcome_reason FROM inbound_email WHERE id = ${r.emailId}`;
+    expect(row).toEqual({ outcome: 'quarantined', outcomeReason: expect.stringMatching(/no longer in the mailbox/) });
   });
 });
 
@@ -95,9 +95,9 @@ describe('parseEmail', () => {
     const emailId = await received(raw);
     const result = await act.parseEmail(emailId);
     expect(result).toEqual({ fromAddress: 'ze@example.com', subject: 'Confirmação', attachments: 1 });
-    const [email] = await sql<{ text_body: string; from_name: string }[]>`SELECT text_body, from_name FROM inbound_email WHERE id = ${emailId}`;
-    expect(email!.text_body).toContain('Olá, tudo bem?');
-    expect(email!.from_name).toBe('Zé');
+    const [email] = await sql<{ textBody: string; fromName: string }[]>`SELECT text_body, from_name FROM inbound_email WHERE id = ${emailId}`;
+    expect(email!.textBody).toContain('Olá, tudo bem?');
+    expect(email!.fromName).toBe('Zé');
     const [att] = await sql<{ filename: string; size: number; sha256: string }[]>`SELECT filename, size, sha256 FROM email_attachment WHERE email_id = ${emailId}`;
     expect(att).toEqual({ filename: 'nota.pdf', size: pdf.length, sha256: createHash('sha256').update(pdf).digest('hex') });
   });
@@ -126,9 +126,9 @@ describe('resolveCustomer (SPEC §4.6)', () => {
     const emailId = await parsed(rawMail({ from: '"Antonio Carlos" <Antonio.Carlos@citrus.example>' }));
     const r = await act.resolveCustomer(emailId);
     expect(r.created).toBe(true);
-    const [c] = await sql<{ name: string; code: string; email: string; region_id: number; customer_type_id: number }[]>`
+    const [c] = await sql<{ name: string; code: string; email: string; regionId: number; customerTypeId: number }[]>`
       SELECT name, code, email, region_id, customer_type_id FROM customer WHERE id = ${r.customerId}`;
-    expect(c).toEqual({ name: 'Antonio.Carlos', code: `C${String(r.customerId).padStart(6, '0')}`, email: 'Antonio.Carlos@citrus.example', region_id: cfg.regionId, customer_type_id: cfg.customerTypeId });
+    expect(c).toEqual({ name: 'Antonio.Carlos', code: `C${String(r.customerId).padStart(6, '0')}`, email: 'Antonio.Carlos@citrus.example', regionId: cfg.regionId, customerTypeId: cfg.customerTypeId });
   });
 
   it('creates one customer when several e-mails from the same new sender are resolved at once', async () => {
@@ -150,15 +150,15 @@ describe('openTicketFromEmail (SPEC §4.7)', () => {
     const attempts = await Promise.all([1, 2, 3].map(() => act.openTicketFromEmail({ emailId, customerId })));
     expect(new Set(attempts.map((a) => a.protocol)).size).toBe(1);
     expect(attempts.filter((a) => a.created)).toHaveLength(1);
-    const tickets = await sql<{ protocol: string; subject: string; description: string; sector_id: number; occurrence_id: number; creator_user_id: number; status: string; created_at: Date; sla_due_at: Date }[]>`
+    const tickets = await sql<{ protocol: string; subject: string; description: string; sectorId: number; occurrenceId: number; creatorUserId: number; status: string; createdAt: string; slaDueAt: string }[]>`
       SELECT protocol, subject, description, sector_id, occurrence_id, creator_user_id, status, created_at, sla_due_at FROM ticket WHERE source_email_id = ${emailId}`;
     expect(tickets).toHaveLength(1);
     const t = tickets[0]!;
     expect(t.protocol).toMatch(/^\d{4}\d{6,}$/);
-    expect(t).toMatchObject({ subject: 'Once only', description: 'Please help.', sector_id: cfg.sectorId, occurrence_id: cfg.occurrenceId, creator_user_id: cfg.userIds[0], status: 'open' });
-    expect(t.sla_due_at.getTime() - t.created_at.getTime()).toBe(4 * 3600_000);
-    const [email] = await sql<{ outcome: string; outcome_reason: string }[]>`SELECT outcome, outcome_reason FROM inbound_email WHERE id = ${emailId}`;
-    expect(email).toEqual({ outcome: 'ticket_created', outcome_reason: `ticket ${t.protocol}` });
+    expect(t).toMatchObject({ subject: 'Once only', description: 'Please help.', sectorId: cfg.sectorId, occurrenceId: cfg.occurrenceId, creatorUserId: cfg.userIds[0], status: 'open' });
+    expect(Date.parse(t.slaDueAt) - Date.parse(t.createdAt)).toBe(4 * 3600_000);
+    const [email] = await sql<{ outcome: string; outcomeReason: string }[]>`SELECT outcome, outcome_reason FROM inbound_email WHERE id = ${emailId}`;
+    expect(email).toEqual({ outcome: 'ticket_created', outcomeReason: `ticket ${t.protocol}` });
   });
 
   it('gives concurrent tickets distinct protocols', async () => {

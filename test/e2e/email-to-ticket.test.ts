@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp } from '../../api/app.js';
 import type { Sql } from '../../db/client.js';
+import { testApi, type TestApi } from '../harness/api.js';
 import type { TicketView } from '../../db/ticket-queries.js';
 import type { RecordedOutcome } from '../../domain/email-outcome.js';
 import { emailWorkflowId, mailboxWorkflowId } from '../../domain/workflow-ids.js';
@@ -17,7 +17,7 @@ let client: Client;
 let connection: Connection;
 let worker: Worker;
 let running: Promise<void>;
-let app: Awaited<ReturnType<typeof buildApp>>;
+let testClient: TestApi;
 let bundle: { code: string };
 const taskQueue = `e2e${uniqueSuffix()}`;
 
@@ -28,7 +28,7 @@ async function watchedMailbox(opts: { autoConvert?: boolean } = {}) {
 }
 
 async function api<T>(url: string): Promise<{ status: number; body: T }> {
-  const res = await app.inject({ method: 'GET', url });
+  const res = await testClient.as('admin', { method: 'GET', url });
   return { status: res.statusCode, body: res.json() as T };
 }
 
@@ -53,14 +53,14 @@ beforeAll(async () => {
   running = worker.run();
   connection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection });
-  app = await buildApp({ sql });
+  testClient = await testApi(sql);
 });
 
 afterAll(async () => {
   worker?.shutdown();
   await running;
   await connection?.close();
-  await app?.close();
+  await testClient?.close();
   await sql?.end();
 });
 

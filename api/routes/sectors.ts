@@ -1,0 +1,18 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { sectors } from '../../db/sectors.js';
+import { sector, sectorCreate, sectorListQuery, sectorUpdate } from '../../schemas/sectors.js';
+import { crudRoutes } from '../crud-routes.js';
+import type { AppDeps } from '../deps.js';
+
+export function sectorRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    crudRoutes(app, {
+      path: '/sectors',
+      noun: 'sector',
+      tag: 'sectors',
+      schemas: { entity: sector, create: sectorCreate, update: sectorUpdate, listQuery: sectorListQuery },
+      store: sectors,
+      sql: deps.sql,
+    });
+  };
+}

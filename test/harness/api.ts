@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { inject } from 'vitest';
+import { buildApp, type App } from '../../api/app.js';
+import { newSecretsKey, parseSecretsKey, secretBox } from '../../config/secret-box.js';
+import { createKey, ensureAdminKey } from '../../db/api-keys.js';
+import type { Sql } from '../../db/client.js';
+import { ROLES, type Role } from '../../domain/roles.js';
+import { uniqueSuffix } from './fixtures.js';
+
+export interface TestApi {
+  app: App;
+  /** A valid key per role, each of its own user (the admin is the bootstrap admin). */
+  keys: Record<Role, string>;
+  userIds: Record<Role, number>;
+  /** Calls the API with the key of `who` (a role, a key, or 'none' for no header). */
+  as(who: Role | 'none' | { key: string }, opts: InjectOptions | string): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** The app on the test run's PostgreSQL and Temporal, with a key for each role. */
+export async function testApi(sql: Sql, opts: { taskQueue?: string } = {}): Promise<TestApi> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const temporal = { client: new Client({ connection }), taskQueue: opts.taskQueue ?? `api${uniqueSuffix()}`, mailboxIdleSeconds: 30 };
+  const app = await buildApp({ sql, temporal, secrets: secretBox(parseSecretsKey(newSecretsKey())) });
+  const adminKey = `mt_${randomBytes(32).toString('base64url')}`;
+  await ensureAdminKey(sql, adminKey);
+  const [admin] = await sql<{ id: number }[]>`SELECT id FROM app_user WHERE login = 'admin'`;
+  const keys = { admin: adminKey } as Record<Role, string>;
+  const userIds = { admin: admin!.id } as Record<Role, number>;
+  for (const role of ROLES.filter((r) => r !== 'admin')) {
+    const login = `${role}${uniqueSuffix()}`;
+    const [user] = await sql<{ id: number }[]>`INSERT INTO app_user (login, name, role) VALUES (${login}, ${login}, ${role}) RETURNING id`;
+    userIds[role] = user!.id;
+    keys[role] = (await createKey(sql, user!.id, 'test')).key;
+  }
+  const as: TestApi['as'] = (who, request) => {
+    const o = typeof request === 'string' ? { method: 'GET' as const, url: request } : request;
+    const key = who === 'none' ? undefined : typeof who === 'object' ? who.key : keys[who];
+    return app.inject({ ...o, headers: { ...o.headers, ...(key ? { authorization: `Bearer ${key}` } : {}) } });
+  };
+  return {
+    app,
+    keys,
+    userIds,
+    as,
+    close: async () => {
+      await app.close();
+      await connection.close();
+    },
+  };
+}
