@@ -5,13 +5,43 @@ import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
+import { usersRoutes } from './routes/users.js';
+import { solutionGroupsRoutes } from './routes/solution-groups.js';
+import { customerTypesRoutes } from './routes/customer-types.js';
+import { regionsRoutes } from './routes/regions.js';
+import { calendarsRoutes } from './routes/calendars.js';
+import { occurrenceTypesRoutes } from './routes/occurrence-types.js';
+import { occurrencesRoutes } from './routes/occurrences.js';
+import { solutionsRoutes } from './routes/solutions.js';
+import { alertsRoutes } from './routes/alerts.js';
+import { mailboxesRoutes } from './routes/mailboxes.js';
+import { customersRoutes } from './routes/customers.js';
+import { ticketFiltersRoutes } from './routes/ticket-filters.js';
 import { emailRoutes } from './routes/emails.js';
 import { healthRoutes } from './routes/health.js';
 import { sectorRoutes } from './routes/sectors.js';
 import { ticketRoutes } from './routes/tickets.js';
 
 /** Every resource's routes, in the order the OpenAPI document lists them. */
-const ROUTES = [healthRoutes, apiKeyRoutes, sectorRoutes, ticketRoutes, emailRoutes];
+const ROUTES = [
+  healthRoutes,
+  apiKeyRoutes,
+  sectorRoutes,
+  usersRoutes,
+  solutionGroupsRoutes,
+  customerTypesRoutes,
+  regionsRoutes,
+  calendarsRoutes,
+  occurrenceTypesRoutes,
+  occurrencesRoutes,
+  solutionsRoutes,
+  alertsRoutes,
+  mailboxesRoutes,
+  customersRoutes,
+  ticketRoutes,
+  ticketFiltersRoutes,
+  emailRoutes,
+];
 
 /** External plugins, then app plugins, then routes (fastify/demo's order). */
 export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}) {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../db/client.js';
 import { testApi, type TestApi } from '../harness/api.js';
 import { testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { checkCase, hostileBodies } from '../harness/hostile-bodies.js';
 
 let sql: Sql;
 let api: TestApi;
@@ -65,5 +66,13 @@ describe('/sectors', () => {
     const res = await post({ name: `Cal${sfx}`, calendarId: 999_999_999 });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors).toEqual([{ field: 'body.calendarId', message: 'there is no calendar with id 999999999' }]);
+  });
+});
+
+describe('/sectors with hostile bodies', () => {
+  it('answers each with a 4xx naming the field, or stores the value as sent', async () => {
+    for (const c of hostileBodies({ name: `Hostile${sfx}`, calendarId: 1 }, { required: ['name'], ids: ['calendarId'] })) {
+      checkCase(await post({ ...c.body, name: c.field === 'body.name' ? c.body.name : `${c.name}${sfx}` }), c);
+    }
   });
 });
