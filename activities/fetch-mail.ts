@@ -1,6 +1,9 @@
 import type { ImapFlow } from 'imapflow';
 import type { Sql } from '../db/client.js';
-import { recordOutcome, storeReceived } from '../db/inbound-emails.js';
+import { storeReceived } from '../db/inbound-emails.js';
+import type { EmailRef } from '../domain/workflow-ids.js';
+import { storableText } from '../domain/storable-text.js';
+import { permanentDatabaseError } from './failures.js';
 
 const VANISHED = 'the message was no longer in the mailbox (or its UIDVALIDITY changed) when it was read';
 
@@ -9,8 +12,31 @@ export function headerMessageId(raw: Buffer): string | null {
   const end = raw.indexOf('\r\n\r\n');
   const head = raw.subarray(0, end === -1 ? Math.min(raw.length, 65536) : end).toString('latin1');
   const match = /^message-id:[ \t]*((?:.|\r?\n[ \t])*)/im.exec(head);
-  const value = match?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim();
+  const value = storableText(match?.[1]?.replace(/\r?\n[ \t]+/g, ' ') ?? '').trim();
   return value ? value : null;
+}
+
+/**
+ * Stores one fetched message. When the database refuses it for good (SQLSTATE 22, 23, 54:
+ * no retry would help), it is stored in a form that cannot be refused (without its
+ * Message-ID; as a last resort without its bytes) and recorded as quarantined with the
+ * reason, so that one message never stops its mailbox. Anything else (connection lost) is
+ * thrown, and the activity retried.
+ */
+async function storeOne(sql: Sql, ref: EmailRef, raw: Buffer): Promise<void> {
+  let refused: string | null = null;
+  for (const [body, messageId] of [[raw, headerMessageId(raw)], [raw, null], [Buffer.alloc(0), null]] as const) {
+    try {
+      const reason = refused && `the message could not be stored as received: ${refused}`;
+      await storeReceived(sql, ref, body, messageId, reason);
+      return;
+    } catch (err) {
+      const permanent = permanentDatabaseError(err);
+      if (!permanent) throw err;
+      refused ??= permanent;
+    }
+  }
+  throw new Error(`e-mail ${ref.mailboxId}:${ref.uidValidity}:${ref.uid} could not be stored in any form: ${refused}`);
 }
 
 /**
@@ -30,14 +56,12 @@ export async function fetchAndStore(
   if (uids.length > 0 && Number(client.mailbox && client.mailbox.uidValidity) === at.uidValidity) {
     for await (const message of client.fetch(uids.join(','), { source: true }, { uid: true })) {
       if (!message.source || !uids.includes(message.uid)) continue;
-      const raw = Buffer.from(message.source);
-      await storeReceived(sql, { ...at, uid: message.uid }, raw, headerMessageId(raw));
+      await storeOne(sql, { ...at, uid: message.uid }, Buffer.from(message.source));
       stored.add(message.uid);
       onMessage();
     }
   }
   for (const uid of uids.filter((u) => !stored.has(u))) {
-    const { emailId } = await storeReceived(sql, { ...at, uid }, Buffer.alloc(0), null);
-    await recordOutcome(sql, emailId, 'quarantined', VANISHED);
+    await storeReceived(sql, { ...at, uid }, Buffer.alloc(0), null, VANISHED);
   }
 }

@@ -4,6 +4,7 @@ import { simpleParser, type AddressObject } from 'mailparser';
 import type { Sql } from '../db/client.js';
 import { getRaw, saveParsed, type StoredAttachment } from '../db/inbound-emails.js';
 import { addressKey } from '../domain/email-address.js';
+import { storableOrNull, storableText } from '../domain/storable-text.js';
 import { unprocessable } from './failures.js';
 
 export interface Parsed {
@@ -13,13 +14,17 @@ export interface Parsed {
 }
 
 function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
-  return [field ?? []].flat().flatMap((a) => a.value.map((v) => v.address ?? '')).filter((a) => a.length > 0);
+  return [field ?? []].flat().flatMap((a) => a.value.map((v) => storableText(v.address ?? ''))).filter((a) => a.length > 0);
 }
 
 export function createParseActivities(deps: { sql: Sql }) {
   const { sql } = deps;
   return {
-    /** Parses the stored raw message; a message without a usable sender is unprocessable. */
+    /**
+     * Parses the stored raw message; a message without a usable sender is unprocessable.
+     * Every text is stored without NUL characters (PostgreSQL text cannot hold them); the raw
+     * message keeps every byte.
+     */
     async parseEmail(emailId: number): Promise<Parsed> {
       const stored = await getRaw(sql, emailId);
       if (!stored) throw unprocessable(`e-mail ${emailId} was never stored`);
@@ -29,16 +34,18 @@ export function createParseActivities(deps: { sql: Sql }) {
       } catch (err) {
         throw unprocessable(`the message cannot be parsed: ${(err as Error).message}`);
       }
-      const from = mail.from?.value[0];
-      if (!from?.address) throw unprocessable('the message has no sender address (From header missing or unreadable)');
+      const sender = mail.from?.value[0];
+      const from = { address: storableText(sender?.address ?? ''), name: storableText(sender?.name ?? '') };
+      if (!from.address) throw unprocessable('the message has no sender address (From header missing or unreadable)');
       if (!addressKey(from.address)) throw unprocessable(`the sender address «${from.address}» is not a valid e-mail address`);
+      const subject = storableOrNull(mail.subject);
 
       const attachments: StoredAttachment[] = mail.attachments.map((a) => ({
-        filename: a.filename ?? null,
-        contentType: a.contentType,
+        filename: storableOrNull(a.filename),
+        contentType: storableText(a.contentType),
         size: a.size,
         sha256: createHash('sha256').update(a.content).digest('hex'),
-        contentId: a.contentId ?? null,
+        contentId: storableOrNull(a.contentId),
         inline: a.contentDisposition === 'inline' || a.related === true,
         content: a.content,
       }));
@@ -46,17 +53,17 @@ export function createParseActivities(deps: { sql: Sql }) {
         sql,
         emailId,
         {
-          subject: mail.subject ?? null,
+          subject,
           fromAddress: from.address,
           fromName: from.name || null,
           toAddresses: addresses(mail.to),
           sentAt: mail.date ?? null,
           // mailparser only derives text from HTML for single-part messages.
-          textBody: (mail.text ?? (typeof mail.html === 'string' ? htmlToText(mail.html, { wordwrap: false }) : '')).trim(),
+          textBody: storableText(mail.text ?? (typeof mail.html === 'string' ? htmlToText(mail.html, { wordwrap: false }) : '')).trim(),
         },
         attachments,
       );
-      return { fromAddress: from.address, subject: mail.subject ?? null, attachments: attachments.length };
+      return { fromAddress: from.address, subject, attachments: attachments.length };
     },
   };
 }
