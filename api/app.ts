@@ -4,6 +4,7 @@ import type { AppDeps } from './deps.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { serverErrorOptions } from './plugins/server-errors.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { usersRoutes } from './routes/users.js';
 import { solutionGroupsRoutes } from './routes/solution-groups.js';
@@ -45,7 +46,7 @@ const ROUTES = [
 
 /** External plugins, then app plugins, then routes (fastify/demo's order). */
 export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}) {
-  const app = Fastify(options).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ ...serverErrorOptions, ...options }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
