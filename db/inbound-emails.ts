@@ -1,3 +1,4 @@
+import { storableText } from '../domain/storable-text.js';
 import type { EmailOutcome, RecordedOutcome } from '../domain/email-outcome.js';
 import type { EmailRef } from '../domain/workflow-ids.js';
 import type { Queryable, Sql } from './client.js';
@@ -106,7 +107,9 @@ export async function getEmailForTicket(sql: Sql, emailId: number): Promise<Emai
 
 /** The first recorded outcome stands: a replayed workflow cannot rewrite history. */
 export async function recordOutcome(sql: Sql, emailId: number, outcome: EmailOutcome, reason: string): Promise<void> {
+  // A reason quotes the message (a sender, a parse error): it must be storable whatever it holds.
+  const storable = storableText(reason).slice(0, 2000);
   await sql`
-    UPDATE inbound_email SET outcome = ${outcome}, outcome_reason = ${reason}, outcome_at = now()
+    UPDATE inbound_email SET outcome = ${outcome}, outcome_reason = ${storable}, outcome_at = now()
      WHERE id = ${emailId} AND outcome IS NULL`;
 }
