@@ -5,6 +5,7 @@ import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
+import { removeStalePostmasterPid, writePidFile } from './pid-files.js';
 import { killOnExit, stopChild } from './processes.js';
 
 const run = promisify(execFile);
@@ -81,10 +82,17 @@ async function waitReady(url: string, exited: () => string | undefined): Promise
  * survives restarts. Runs in its own process group, so Ctrl-C reaches the launcher only and
  * shutdown happens in order; `database` is created when missing.
  */
-export async function startEmbeddedPostgres(opts: { dir: string; port: number; database: string }): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  port: number;
+  database: string;
+  /** Where to record the server's pid, so a later start can stop it if this process is killed. */
+  pidFile?: string;
+}): Promise<EmbeddedDatabase> {
   const bin = await binaries();
   const owner = await runAs();
   if (!existsSync(join(opts.dir, 'PG_VERSION'))) await initialise(bin.initdb, opts.dir, owner);
+  else await removeStalePostmasterPid(opts.dir);
   const child = spawn(bin.postgres, ['-D', opts.dir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`], {
     ...owner,
     detached: true,
@@ -96,7 +104,11 @@ export async function startEmbeddedPostgres(opts: { dir: string; port: number; d
   child.stderr?.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   child.on('exit', (code, signal) => (exitReason = `code ${code ?? '-'} signal ${signal ?? '-'}: ${stderr.trim().slice(-1500)}`));
   // SIGINT is PostgreSQL's "fast shutdown": it ends sessions and checkpoints.
-  const stop = () => stopChild(child, 'SIGINT', 30_000);
+  const forget = opts.pidFile ? await writePidFile(opts.pidFile, child.pid, { label: 'PostgreSQL server', stopSignal: 'SIGINT' }) : async () => {};
+  const stop = async () => {
+    await stopChild(child, 'SIGINT', 30_000);
+    await forget();
+  };
 
   const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}`;
   try {

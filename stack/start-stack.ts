@@ -16,6 +16,7 @@ import { DEMO_MAILBOX, startDemoMailbox } from './demo-mailbox.js';
 import { seedDemo } from './demo-seed.js';
 import { localAdminKey, localSecretsKey } from './local-keys.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { stopLeftovers } from './pid-files.js';
 import { assertPortsFree } from './ports.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 import { startDevServer } from './temporal-dev-server.js';
@@ -62,6 +63,8 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
   // Worker lifecycle chatter stays out of the terminal unless LOG_LEVEL asks for it.
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(temporalLogLevel(env.LOG_LEVEL)) });
   try {
+    // What an earlier launcher, killed before it could stop them, left running.
+    await stopLeftovers(resolve(dataDir, 'run'), log);
     await assertPortsFree({
       API_PORT: env.API_PORT,
       ...(env.TEMPORAL_ADDRESS ? {} : { TEMPORAL_PORT: env.TEMPORAL_PORT, TEMPORAL_UI_PORT: env.TEMPORAL_UI_PORT }),
@@ -75,7 +78,7 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
         ensureTemporalCli({ projectRoot: PROJECT_ROOT, explicitPath: env.TEMPORAL_CLI_PATH, log }),
       );
       const server = await step('Temporal dev server up', () =>
-        startDevServer({ cli, port: env.TEMPORAL_PORT, uiPort: env.TEMPORAL_UI_PORT, dbFilename: resolve(dataDir, 'temporal.db'), namespace: env.TEMPORAL_NAMESPACE }),
+        startDevServer({ cli, port: env.TEMPORAL_PORT, uiPort: env.TEMPORAL_UI_PORT, dbFilename: resolve(dataDir, 'temporal.db'), namespace: env.TEMPORAL_NAMESPACE, pidFile: resolve(dataDir, 'run', 'temporal.pid') }),
       );
       stops.push(['the Temporal dev server', server.stop]);
       temporalAddress = server.address;
@@ -85,7 +88,7 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
     let databaseUrl = env.DATABASE_URL;
     if (!databaseUrl) {
       const db = await step('embedded PostgreSQL up', () =>
-        startEmbeddedPostgres({ dir: resolve(dataDir, 'postgres'), port: env.POSTGRES_PORT, database: 'mailtrack' }),
+        startEmbeddedPostgres({ dir: resolve(dataDir, 'postgres'), port: env.POSTGRES_PORT, database: 'mailtrack', pidFile: resolve(dataDir, 'run', 'postgres.pid') }),
       );
       stops.push(['PostgreSQL', db.stop]);
       databaseUrl = db.url;

@@ -3,6 +3,7 @@ import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 import type { TemporalCli } from './temporal-cli.js';
+import { writePidFile } from './pid-files.js';
 import { killOnExit, stopChild } from './processes.js';
 
 export interface DevServerOptions {
@@ -13,6 +14,8 @@ export interface DevServerOptions {
   /** SQLite file; omitted = in memory (tests). */
   dbFilename?: string;
   namespace?: string;
+  /** Where to record the server's pid, so a later start can stop it if this process is killed. */
+  pidFile?: string;
 }
 
 export interface DevServer {
@@ -92,11 +95,16 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   child.on('exit', (code, signal) => {
     exitReason = `code ${code ?? '-'} signal ${signal ?? '-'}; stderr: ${stderr.trim().slice(-1500)}`;
   });
+  const forget = opts.pidFile ? await writePidFile(opts.pidFile, child.pid, { label: 'Temporal dev server', stopSignal: 'SIGTERM' }) : async () => {};
+  const stop = async () => {
+    await stopChild(child);
+    await forget();
+  };
   try {
     await waitForTemporal(address, 60_000, () => exitReason);
   } catch (err) {
-    await stopChild(child);
+    await stop();
     throw err;
   }
-  return { address, uiUrl, stop: () => stopChild(child) };
+  return { address, uiUrl, stop };
 }

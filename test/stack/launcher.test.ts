@@ -1,55 +1,26 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../harness/fixtures.js';
-import { freePort } from '../../stack/free-port.js';
+import { api as apiOn, cleanUp, launch as launchOn, launchSetup, listening, type Launch, type Ports } from './launch.js';
 
 // `npm start` as a user runs it: the launcher in its own process group, stopped with the
 // SIGINT a terminal sends on Ctrl-C, started twice on the same data directory.
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-const listening = (port: number) =>
-  new Promise<boolean>((res) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), res(true)));
-    s.once('error', () => res(false));
-  });
-
 let dataDir: string;
-let ports: Record<'API_PORT' | 'TEMPORAL_PORT' | 'TEMPORAL_UI_PORT' | 'POSTGRES_PORT' | 'DEMO_IMAP_PORT', number>;
+let ports: Ports;
+const runs: Launch[] = [];
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'mailtrack-launcher-'));
-  await chmod(dataDir, 0o755);
-  const [a, b, c, d, e] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
-  ports = { API_PORT: a!, TEMPORAL_PORT: b!, TEMPORAL_UI_PORT: c!, POSTGRES_PORT: d!, DEMO_IMAP_PORT: e! };
+  ({ dataDir, ports } = await launchSetup('mailtrack-launcher-'));
 });
-afterAll(() => rm(dataDir, { recursive: true, force: true }));
+afterAll(() => cleanUp(runs, dataDir));
 
-function launch(): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const env = { ...process.env, DATA_DIR: dataDir, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  return { child, output: () => out, exited };
-}
-
-const api = async <T>(path: string): Promise<T | undefined> => {
-  try {
-    const res = await fetch(`http://127.0.0.1:${ports.API_PORT}${path}`, { signal: AbortSignal.timeout(5000) });
-    return res.ok ? ((await res.json()) as T) : undefined;
-  } catch {
-    return undefined;
-  }
+const launch = () => {
+  const run = launchOn(dataDir, ports);
+  runs.push(run);
+  return run;
 };
+const api = <T>(path: string) => apiOn<T>(ports, path, dataDir);
 
-async function ctrlC(run: ReturnType<typeof launch>) {
+async function ctrlC(run: Launch) {
   process.kill(-run.child.pid!, 'SIGINT');
   expect(await run.exited).toBe(0);
   for (const port of Object.values(ports)) expect(await listening(port), `port ${port} still listening`).toBe(false);
