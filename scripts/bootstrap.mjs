@@ -12,9 +12,15 @@ const say = (m) => console.log(`[bootstrap] ${m}`);
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 const onPath = (name) => (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, name)));
 
-const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 20 || (major === 20 && minor < 11)) {
-  console.error(`mailtrack needs Node.js 20.11 or newer; this is ${process.versions.node}.`);
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  console.error(
+    [
+      `mailtrack needs Node.js 22 or newer (the LTS lines 22 and 24); this is ${process.versions.node}.`,
+      'Install one from https://nodejs.org, or fetch the official binaries from npm into this project:',
+      '  npm install --prefix .tools/node24 node@24 && export PATH="$PWD/.tools/node24/node_modules/.bin:$PATH"',
+    ].join('\n'),
+  );
   process.exit(1);
 }
 
