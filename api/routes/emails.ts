@@ -1,50 +1,85 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { listEmails } from '../../db/email-queries.js';
-import { EMAIL_OUTCOMES } from '../../domain/email-outcome.js';
+import { getEmail, getEmailAttachment, getRawEmail, listEmails } from '../../db/email-queries.js';
 import { ANY_ROLE } from '../../domain/roles.js';
-import { boolParam, enumParam, idParam, intParam } from '../../schemas/common.js';
+import { idPath } from '../../schemas/common.js';
+import { emailAttachmentPath, emailDetail, emailListQuery, emailPage } from '../../schemas/emails.js';
 import type { AppDeps } from '../deps.js';
-
-const email = z.object({
-  id: z.number(),
-  mailboxId: z.number(),
-  uidValidity: z.number(),
-  uid: z.number(),
-  messageId: z.string().nullable(),
-  size: z.number(),
-  receivedAt: z.string(),
-  subject: z.string().nullable(),
-  fromAddress: z.string().nullable(),
-  outcome: z.enum(EMAIL_OUTCOMES).nullable(),
-  outcomeReason: z.string().nullable(),
-  protocol: z.string().nullable(),
-});
+import { notFound } from '../plugins/errors.js';
+import { download, sendDownload } from './tickets.js';
 
 export function emailRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
+    const missing = (id: number) => notFound(`There is no e-mail with id ${id}.`);
+
     app.get(
       '/emails',
       {
         config: { roles: ANY_ROLE },
         schema: {
           summary: 'Received e-mails and their outcomes (ticket_created, pre_ticket, ignored, quarantined, ...)',
-          description: '`pending=true` lists e-mails still being processed (no outcome yet).',
+          description: '`pending=true` lists e-mails still being processed (no outcome yet), `pending=false` those with one.',
           tags: ['emails'],
-          querystring: z.object({
-            limit: intParam(1, 200).default(50),
-            before: idParam.optional(),
-            mailboxId: idParam.optional(),
-            outcome: enumParam(EMAIL_OUTCOMES).optional(),
-            pending: boolParam.optional(),
-          }),
-          response: { 200: z.object({ items: z.array(email), nextBefore: z.number().nullable() }) },
+          querystring: emailListQuery,
+          response: { 200: emailPage },
         },
       },
-      async (req) => {
-        const { before, limit, ...filter } = req.query;
-        const page = await listEmails(deps.sql, { ...filter, beforeId: before, limit });
-        return { items: page.items, nextBefore: page.nextBeforeId };
+      async (req) => listEmails(deps.sql, req.query),
+    );
+
+    app.get(
+      '/emails/:id',
+      {
+        config: { roles: ANY_ROLE },
+        schema: {
+          summary: 'One received e-mail: its header fields, outcome and attachments',
+          description:
+            '`headers` are read from the raw message\'s header block, in order, each `{ name, value }` with folded lines joined and ' +
+            'the value as written (RFC 2047 encoded words are not decoded; `subject`, `fromName` and `toAddresses` are the decoded ones). ' +
+            'Each attachment\'s `url` downloads it; `rawUrl` downloads the whole message.',
+          tags: ['emails'],
+          params: idPath,
+          response: { 200: emailDetail },
+        },
+      },
+      async (req) => (await getEmail(deps.sql, req.params.id)) ?? Promise.reject(missing(req.params.id)),
+    );
+
+    app.get(
+      '/emails/:id/raw',
+      {
+        config: { roles: ANY_ROLE },
+        schema: {
+          summary: 'Download the message exactly as it was received (.eml)',
+          description: 'Every byte as the mailbox gave it, as `message/rfc822`, for a mail client or for a bug report.',
+          tags: ['emails'],
+          params: idPath,
+          response: { 200: download('message/rfc822', 'the raw message') },
+        },
+      },
+      async (req, reply) => {
+        const raw = await getRawEmail(deps.sql, req.params.id);
+        if (!raw) throw missing(req.params.id);
+        return sendDownload(reply, { filename: `email-${req.params.id}.eml`, contentType: 'message/rfc822', content: raw });
+      },
+    );
+
+    app.get(
+      '/emails/:id/attachments/:attachmentId',
+      {
+        config: { roles: ANY_ROLE },
+        schema: {
+          summary: 'Download an attachment of an e-mail',
+          description: 'As `GET /tickets/{protocol}/attachments/{id}`, for any received e-mail (a pre-ticket, a quarantined one). An attachment of another e-mail is a 404.',
+          tags: ['emails'],
+          params: emailAttachmentPath,
+          response: { 200: download('application/octet-stream', 'the attachment, in its own content type') },
+        },
+      },
+      async (req, reply) => {
+        const { id, attachmentId } = req.params;
+        const found = await getEmailAttachment(deps.sql, id, attachmentId);
+        if (!found) throw notFound(`E-mail ${id} has no attachment with id ${attachmentId}.`);
+        return sendDownload(reply, { ...found, filename: found.filename ?? `attachment-${attachmentId}` });
       },
     );
   };

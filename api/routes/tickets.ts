@@ -1,30 +1,47 @@
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { getTicketByProtocol, listTickets, SLA_STATES, TICKET_STATUSES } from '../../db/ticket-queries.js';
-import { PROTOCOL_PATTERN } from '../../domain/protocol.js';
+import { defined } from '../../db/crud.js';
+import { ticketFilters as savedFilters } from '../../db/ticket-filters.js';
+import { getTicketAttachment, getTicketByProtocol, listTickets } from '../../db/tickets.js';
 import { ANY_ROLE } from '../../domain/roles.js';
-import { enumParam, idParam, intParam } from '../../schemas/common.js';
+import { attachmentPath, protocolPath, ticketDetail, ticketFilters, ticketListQuery, ticketPage, type TicketFilters } from '../../schemas/tickets.js';
 import type { AppDeps } from '../deps.js';
-import { notFound } from '../plugins/errors.js';
+import { badRequest, notFound } from '../plugins/errors.js';
+import { caller } from '../plugins/auth.js';
 
-const ticket = z.object({
-  protocol: z.string(),
-  status: z.enum(TICKET_STATUSES),
-  subject: z.string(),
-  description: z.string(),
-  channel: z.string(),
-  customer: z.object({ id: z.number(), code: z.string().nullable(), name: z.string(), email: z.string().nullable() }),
-  mailboxId: z.number().nullable(),
-  creatorUserId: z.number().nullable(),
-  occurrenceTypeId: z.number().nullable(),
-  occurrenceId: z.number().nullable(),
-  sectorId: z.number().nullable(),
-  assigneeUserId: z.number().nullable(),
-  slaDueAt: z.string().nullable(),
-  slaState: z.enum(SLA_STATES),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
+/** A Content-Type safe to send back: `type/subtype` in token characters, else octet-stream. */
+function safeContentType(contentType: string): string {
+  const type = contentType.trim().toLowerCase();
+  return /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type) ? type : 'application/octet-stream';
+}
+
+/**
+ * `Content-Disposition: attachment` with the name as sent (RFC 6266): `filename*` carries
+ * it in UTF-8, percent-encoded (RFC 8187 attr-chars only), and `filename` an ASCII copy for
+ * old clients with quotes, backslashes, controls and non-ASCII replaced. Path separators
+ * become `_` in both, so a name can never point into a folder.
+ */
+export function contentDisposition(filename: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it removes
+  const name = filename.replace(/\p{Cs}/gu, '\uFFFD').replace(/[/\\]/g, '_').replace(/[\u0000-\u001f\u007f]/g, '') || 'attachment';
+  const ascii = name.replace(/[^\x20-\x7e]|["%]/g, '_');
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/** Sends stored bytes as a download the browser will not render or sniff. */
+export function sendDownload(reply: FastifyReply, d: { filename: string; contentType: string; content: Buffer }) {
+  return reply
+    .header('content-type', safeContentType(d.contentType))
+    .header('content-disposition', contentDisposition(d.filename))
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'; sandbox")
+    .send(d.content);
+}
+
+/** The OpenAPI description of a download's 200. */
+export const download = (contentType: string, description: string) => ({ description, content: { [contentType]: { schema: z.string().describe('the bytes') } } });
 
 export function ticketRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -34,27 +51,27 @@ export function ticketRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         config: { roles: ANY_ROLE },
         schema: {
           summary: 'List tickets, newest first',
+          description:
+            'Every filter of the list is optional; the ones given must all match. `filterId` applies a saved ticket filter (one you can see: ' +
+            'yours, one shared with a sector of yours, or any for an admin); a parameter given next to it overrides the saved value. ' +
+            'Pages: pass `nextBefore` back as `before` (keyset pagination, as fast on page 1,000 as on page 1). ' +
+            'Items leave out the description, messages, attachments and timeline: read one ticket for those.',
           tags: ['tickets'],
-          querystring: z.object({
-            limit: intParam(1, 200).default(50),
-            before: idParam.optional(),
-            mailboxId: idParam.optional(),
-            channel: enumParam(['email', 'api']).optional(),
-            occurrenceTypeId: idParam.optional(),
-            occurrenceId: idParam.optional(),
-            creatorUserId: idParam.optional(),
-            assigneeUserId: idParam.optional(),
-            sectorId: idParam.optional(),
-            status: enumParam(TICKET_STATUSES).optional(),
-            slaState: enumParam(SLA_STATES).optional(),
-          }),
-          response: { 200: z.object({ items: z.array(ticket), nextBefore: z.number().nullable() }) },
+          querystring: ticketListQuery,
+          response: { 200: ticketPage },
         },
       },
       async (req) => {
-        const { before, limit, ...filter } = req.query;
-        const page = await listTickets(deps.sql, { ...filter, beforeId: before, limit });
-        return { items: page.items, nextBefore: page.nextBeforeId };
+        const { filterId, ...given } = req.query;
+        let saved: TicketFilters = {};
+        if (filterId !== undefined) {
+          const found = await savedFilters.get(deps.sql, caller(req), filterId);
+          if (!found) throw badRequest('querystring.filterId', `there is no ticket filter with id ${filterId} that you can use`);
+          const parsed = ticketFilters.safeParse(found.filters);
+          if (!parsed.success) throw badRequest('querystring.filterId', `the ticket filter ${filterId} no longer fits the list's filters: change it`);
+          saved = parsed.data;
+        }
+        return listTickets(deps.sql, { ...saved, ...defined(given), limit: given.limit });
       },
     );
 
@@ -63,16 +80,43 @@ export function ticketRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       {
         config: { roles: ANY_ROLE },
         schema: {
-          summary: 'One ticket by its protocol',
+          summary: 'One ticket by its protocol, with its messages, attachments, steps and timeline',
+          description:
+            '`messages` are the e-mails of the ticket, oldest first (for now the one it was opened from); `attachments` are those of its ' +
+            'messages, each with the `url` that downloads it; `timeline` is every recorded event, oldest first.',
           tags: ['tickets'],
-          params: z.object({ protocol: z.string().regex(PROTOCOL_PATTERN, 'a protocol is 10 or more digits, e.g. 2026000001') }),
-          response: { 200: ticket },
+          params: protocolPath,
+          response: { 200: ticketDetail },
         },
       },
       async (req) => {
         const found = await getTicketByProtocol(deps.sql, req.params.protocol);
         if (!found) throw notFound(`There is no ticket with protocol ${req.params.protocol}.`);
         return found;
+      },
+    );
+
+    app.get(
+      '/tickets/:protocol/attachments/:id',
+      {
+        config: { roles: ANY_ROLE },
+        schema: {
+          summary: 'Download an attachment of a ticket',
+          description:
+            'The bytes as received, with the attachment\'s content type (`application/octet-stream` when it is not a plain `type/subtype`), ' +
+            '`Content-Disposition: attachment` with the file name (RFC 6266: `filename*` in UTF-8, an ASCII `filename` for old clients), ' +
+            '`X-Content-Type-Options: nosniff` and a sandboxing Content-Security-Policy, so a browser saves it and never renders it as this site. ' +
+            'An attachment of another ticket is a 404.',
+          tags: ['tickets'],
+          params: attachmentPath,
+          response: { 200: download('application/octet-stream', 'the attachment, in its own content type') },
+        },
+      },
+      async (req, reply) => {
+        const { protocol, id } = req.params;
+        const found = await getTicketAttachment(deps.sql, protocol, id);
+        if (!found) throw notFound(`Ticket ${protocol} has no attachment with id ${id}.`);
+        return sendDownload(reply, { ...found, filename: found.filename ?? `attachment-${id}` });
       },
     );
   };

@@ -3,7 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Sql } from '../../db/client.js';
 import { testApi, type TestApi } from '../harness/api.js';
-import type { TicketView } from '../../db/ticket-queries.js';
+import type { Ticket, TicketDetail } from '../../schemas/tickets.js';
 import type { RecordedOutcome } from '../../domain/email-outcome.js';
 import { emailWorkflowId, mailboxWorkflowId } from '../../domain/workflow-ids.js';
 import { createWorker } from '../../workers/create-worker.js';
@@ -32,9 +32,9 @@ async function api<T>(url: string): Promise<{ status: number; body: T }> {
   return { status: res.statusCode, body: res.json() as T };
 }
 
-async function ticketWithSubject(mailboxId: number, subject: string): Promise<TicketView> {
+async function ticketWithSubject(mailboxId: number, subject: string): Promise<Ticket> {
   return eventually(async () => {
-    const { body } = await api<{ items: TicketView[] }>(`/tickets?mailboxId=${mailboxId}`);
+    const { body } = await api<{ items: Ticket[] }>(`/tickets?mailboxId=${mailboxId}`);
     return body.items.find((t) => t.subject === subject);
   }, 30_000, `a ticket with subject «${subject}»`);
 }
@@ -70,7 +70,7 @@ describe('an e-mail appended over IMAP becomes a ticket (Dovecot → Temporal �
     const { uid, uidValidity } = await appendMail(cfg.imap, rawMail({ from: 'Antonio Carlos <Antonio.Carlos@e2e-new.example>', subject: 'Printer on fire', body: 'It smokes.' }));
 
     const listed = await ticketWithSubject(cfg.mailboxId, 'Printer on fire');
-    const { status, body: ticket } = await api<TicketView>(`/tickets/${listed.protocol}`);
+    const { status, body: ticket } = await api<TicketDetail>(`/tickets/${listed.protocol}`);
     expect(status).toBe(200);
     expect(ticket).toMatchObject({
       protocol: listed.protocol,
@@ -78,10 +78,10 @@ describe('an e-mail appended over IMAP becomes a ticket (Dovecot → Temporal �
       channel: 'email',
       description: 'It smokes.',
       customer: { name: 'Antonio.Carlos', email: 'Antonio.Carlos@e2e-new.example' },
-      mailboxId: cfg.mailboxId,
-      occurrenceId: cfg.occurrenceId,
-      sectorId: cfg.sectorId,
-      slaState: 'on_time',
+      mailbox: { id: cfg.mailboxId },
+      occurrence: { id: cfg.occurrenceId },
+      sector: { id: cfg.sectorId },
+      sla: { state: 'on_time' },
     });
 
     // The e-mail's own workflow, under its readable id, says what became of it.

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { EMAIL_OUTCOMES } from '../domain/email-outcome.js';
+import { boolParam, enumParam, idParam, intParam, timestamp } from './common.js';
+import { attachment } from './tickets.js';
+
+/** A received e-mail as the list shows it: where it came from and what became of it. */
+export const email = z
+  .object({
+    id: z.number(),
+    mailboxId: z.number(),
+    uidValidity: z.number(),
+    uid: z.number(),
+    messageId: z.string().nullable(),
+    size: z.number().describe('bytes of the raw message'),
+    receivedAt: timestamp,
+    subject: z.string().nullable(),
+    fromAddress: z.string().nullable(),
+    outcome: z.enum(EMAIL_OUTCOMES).nullable().describe('null while it is being processed'),
+    outcomeReason: z.string().nullable(),
+    protocol: z.string().nullable().describe('the ticket it opened'),
+  })
+  .meta({ id: 'Email' });
+
+/** One e-mail with its headers and attachments. */
+export const emailDetail = email
+  .extend({
+    fromName: z.string().nullable(),
+    toAddresses: z.array(z.string()),
+    sentAt: timestamp.nullable().describe('the Date header'),
+    outcomeAt: timestamp.nullable(),
+    headers: z
+      .array(z.object({ name: z.string(), value: z.string() }))
+      .describe('the header fields in message order, unfolded, values as written (encoded words not decoded)'),
+    attachments: z.array(attachment),
+    rawUrl: z.string().describe('where to download the message exactly as received'),
+  })
+  .meta({ id: 'EmailDetail' });
+
+export const emailListQuery = z.object({
+  limit: intParam(1, 200).default(50).describe('page size, 1 to 200 (default 50)'),
+  before: idParam.optional().describe('the `nextBefore` of the previous page'),
+  mailboxId: idParam.optional(),
+  outcome: enumParam(EMAIL_OUTCOMES).optional(),
+  pending: boolParam.optional().describe('true: only e-mails still being processed (no outcome yet)'),
+});
+
+export const emailPage = z.object({ items: z.array(email), nextBefore: z.number().nullable().describe('pass as `before` for the next page; null on the last page') });
+
+export const emailAttachmentPath = z.object({ id: idParam, attachmentId: idParam });
+
+export type Email = z.infer<typeof email>;
+export type EmailDetail = z.infer<typeof emailDetail>;
+export type EmailListQuery = z.infer<typeof emailListQuery>;

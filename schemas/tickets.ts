@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { PROTOCOL_PATTERN } from '../domain/protocol.js';
+import { SLA_STATES, TICKET_CHANNELS, TICKET_STATUSES } from '../domain/ticket-status.js';
+import { enumParam, id, idParam, intParam, ref, timestamp } from './common.js';
+
+/**
+ * An id filter, the same in a query string (`?occurrenceId=12`, read strictly as decimal
+ * digits) and in a JSON body (a saved filter's `{ "occurrenceId": 12 }`): one schema for the
+ * list's query and for saved filters, so a saved filter is exactly a set of list filters.
+ */
+const idFilter = z.union([id, idParam], {
+  error: (i) => (Array.isArray(i.input) ? 'give this parameter once' : 'must be a positive whole number (an id), e.g. 42'),
+});
+
+/** The ticket list's filters (SPEC §8); every one optional, all given ones must match. */
+export const ticketFilters = z.object({
+  mailboxId: idFilter.optional().describe('the mailbox the ticket came from'),
+  channel: enumParam(TICKET_CHANNELS).optional(),
+  occurrenceTypeId: idFilter.optional(),
+  occurrenceId: idFilter.optional(),
+  creatorUserId: idFilter.optional().describe('the creator user'),
+  assigneeUserId: idFilter.optional().describe('the assignee'),
+  status: enumParam(TICKET_STATUSES).optional(),
+  sectorId: idFilter.optional(),
+  slaState: enumParam(SLA_STATES).optional(),
+});
+
+/** The same filters as a saved filter's body holds them: unknown fields refused. */
+export const savedTicketFilters = z.strictObject(ticketFilters.shape);
+
+export const ticketListQuery = ticketFilters.extend({
+  limit: intParam(1, 200).default(50).describe('page size, 1 to 200 (default 50)'),
+  before: idParam.optional().describe('the `nextBefore` of the previous page'),
+  filterId: idParam.optional().describe('apply this saved ticket filter (see /ticket-filters); the other parameters given override its values'),
+});
+
+const customer = z.object({ id: z.number(), code: z.string().nullable(), name: z.string(), email: z.string().nullable() });
+
+/** A ticket as the list shows it: what it is about and who has it, without its messages and history. */
+export const ticket = z
+  .object({
+    protocol: z.string().describe('the ticket\'s number, unique and immutable'),
+    status: z.enum(TICKET_STATUSES),
+    subject: z.string(),
+    channel: z.enum(TICKET_CHANNELS),
+    customer,
+    mailbox: ref.nullable(),
+    creator: ref.nullable().describe('the creator user'),
+    occurrenceType: ref.nullable(),
+    occurrence: ref.nullable(),
+    sector: ref.nullable(),
+    assignee: ref.nullable().describe('the user working the ticket; null = not assigned'),
+    sla: z.object({ dueAt: timestamp.nullable(), state: z.enum(SLA_STATES) }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: 'Ticket' });
+
+export const ticketMessage = z
+  .object({
+    id: z.number().describe('the e-mail\'s id (see /emails/{id})'),
+    from: z.object({ address: z.string().nullable(), name: z.string().nullable() }),
+    to: z.array(z.string()),
+    subject: z.string().nullable(),
+    sentAt: timestamp.nullable().describe('the Date header'),
+    receivedAt: timestamp,
+    text: z.string().nullable().describe('the text body (derived from the HTML part when there is no text part)'),
+  })
+  .meta({ id: 'TicketMessage' });
+
+export const attachment = z
+  .object({
+    id: z.number(),
+    emailId: z.number(),
+    filename: z.string().nullable(),
+    contentType: z.string(),
+    size: z.number().describe('bytes'),
+    sha256: z.string(),
+    inline: z.boolean().describe('shown in the body (e.g. an embedded image) rather than attached'),
+    url: z.string().describe('where to download its bytes'),
+  })
+  .meta({ id: 'Attachment' });
+
+/** One ticket with everything that happened to it. */
+export const ticketDetail = ticket
+  .extend({
+    description: z.string(),
+    messages: z.array(ticketMessage).describe('the original e-mail and the later ones, oldest first'),
+    attachments: z.array(attachment),
+    steps: z
+      .array(z.object({ position: z.number(), name: z.string(), sectorId: z.number(), status: z.string() }))
+      .describe('the solution\'s steps and where each stands (empty until the ticket runs a solution)'),
+    timeline: z
+      .array(z.object({ kind: z.string(), actor: z.string().describe('`system:<part>` or `user:<login>`'), at: timestamp, data: z.record(z.string(), z.unknown()) }))
+      .describe('every event, oldest first'),
+  })
+  .meta({ id: 'TicketDetail' });
+
+export const ticketPage = z.object({ items: z.array(ticket), nextBefore: z.number().nullable().describe('pass as `before` for the next page; null on the last page') });
+
+export const protocolPath = z.object({ protocol: z.string().regex(PROTOCOL_PATTERN, 'a protocol is 10 or more digits, e.g. 2026000001') });
+export const attachmentPath = protocolPath.extend({ id: idParam });
+
+export type TicketFilters = z.infer<typeof ticketFilters>;
+export type TicketListQuery = z.infer<typeof ticketListQuery>;
+export type Ticket = z.infer<typeof ticket>;
+export type TicketDetail = z.infer<typeof ticketDetail>;
