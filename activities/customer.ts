@@ -1,7 +1,7 @@
 import type { Sql } from '../db/client.js';
-import { getConversionSettings } from '../db/conversion-settings.js';
 import { findOrCreateByEmail } from '../db/customers.js';
 import { getEmailForTicket } from '../db/inbound-emails.js';
+import { getConversionSettings } from '../db/mailboxes.js';
 import { customerNameFromAddress } from '../domain/customer-naming.js';
 import { addressKey } from '../domain/email-address.js';
 import { unprocessable } from './failures.js';

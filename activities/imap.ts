@@ -1,5 +1,6 @@
 import { ImapFlow } from 'imapflow';
-import type { ImapSettings } from '../db/mailboxes.js';
+import type { SecretBox } from '../config/secret-box.js';
+import type { ImapSettings, SealedImapSettings } from '../db/mailboxes.js';
 
 export function imapClient(s: ImapSettings): ImapFlow {
   return new ImapFlow({
@@ -20,4 +21,13 @@ export async function withImap<T>(s: ImapSettings, fn: (client: ImapFlow) => Pro
   } finally {
     await client.logout().catch(() => client.close());
   }
+}
+
+/**
+ * Connects with a mailbox's stored settings: its sealed secret is opened here, just before
+ * connecting, and is held nowhere else (never logged: imapflow's logger is off).
+ */
+export async function withMailboxImap<T>(s: SealedImapSettings, secrets: SecretBox, fn: (client: ImapFlow) => Promise<T>): Promise<T> {
+  const { sealedSecret, ...rest } = s;
+  return withImap({ ...rest, secret: secrets.open(sealedSecret) }, fn);
 }

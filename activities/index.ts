@@ -1,3 +1,4 @@
+import type { SecretBox } from '../config/secret-box.js';
 import type { Sql } from '../db/client.js';
 import { createCustomerActivities } from './customer.js';
 import { withFailureClassification } from './failures.js';
@@ -9,6 +10,8 @@ import { createTicketActivities } from './ticket.js';
 
 export interface ActivityDeps {
   sql: Sql;
+  /** Opens the mailboxes' sealed IMAP secrets just before connecting. */
+  secrets: SecretBox;
 }
 
 /** Every activity of the product, built from its dependencies (samples-typescript DI style). */

@@ -1,10 +1,11 @@
 import { Context } from '@temporalio/activity';
 import type { ImapFlow } from 'imapflow';
+import type { SecretBox } from '../config/secret-box.js';
 import type { Sql } from '../db/client.js';
 import { advanceCursor, getCursor, getMailbox, type MailboxCursor } from '../db/mailboxes.js';
 import { fetchAndStore } from './fetch-mail.js';
 import { unprocessable } from './failures.js';
-import { withImap } from './imap.js';
+import { withMailboxImap } from './imap.js';
 
 export interface NewMail {
   uidValidity: number;
@@ -59,8 +60,8 @@ function untilNewMail(client: ImapFlow, ms: number, ctx: Context): Promise<void>
   });
 }
 
-export function createMailboxActivities(deps: { sql: Sql }) {
-  const { sql } = deps;
+export function createMailboxActivities(deps: { sql: Sql; secrets: SecretBox }) {
+  const { sql, secrets } = deps;
   return {
     /**
      * Stores and returns the messages above the mailbox cursor, waiting up to `maxWaitSeconds`
@@ -73,7 +74,7 @@ export function createMailboxActivities(deps: { sql: Sql }) {
       if (!mailbox) throw unprocessable(`mailbox ${input.mailboxId} does not exist`);
       const cursor = await getCursor(sql, input.mailboxId);
       const ctx = Context.current();
-      return withImap(mailbox.imap, async (client) => {
+      return withMailboxImap(mailbox.imap, secrets, async (client) => {
         const since = () => newMail(sql, client, mailbox.id, mailbox.imap.folder, cursor, input.maxBatch, ctx);
         const first = await since();
         if (first.uids.length > 0) return first;

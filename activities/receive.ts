@@ -1,3 +1,4 @@
+import type { SecretBox } from '../config/secret-box.js';
 import type { Sql } from '../db/client.js';
 import { findReceived } from '../db/inbound-emails.js';
 import { getMailbox } from '../db/mailboxes.js';
@@ -5,7 +6,7 @@ import type { RecordedOutcome } from '../domain/email-outcome.js';
 import type { EmailRef } from '../domain/workflow-ids.js';
 import { fetchAndStore } from './fetch-mail.js';
 import { unprocessable } from './failures.js';
-import { withImap } from './imap.js';
+import { withMailboxImap } from './imap.js';
 
 export interface Received {
   emailId: number;
@@ -15,8 +16,8 @@ export interface Received {
   settled: RecordedOutcome | null;
 }
 
-export function createReceiveActivities(deps: { sql: Sql }) {
-  const { sql } = deps;
+export function createReceiveActivities(deps: { sql: Sql; secrets: SecretBox }) {
+  const { sql, secrets } = deps;
   return {
     /**
      * The stored e-mail at this position. The mailbox watcher stores messages before it
@@ -27,7 +28,7 @@ export function createReceiveActivities(deps: { sql: Sql }) {
       if (!mailbox) throw unprocessable(`mailbox ${ref.mailboxId} does not exist`);
       let stored = await findReceived(sql, ref);
       if (!stored) {
-        await withImap(mailbox.imap, async (client) => {
+        await withMailboxImap(mailbox.imap, secrets, async (client) => {
           const lock = await client.getMailboxLock(mailbox.imap.folder, { readOnly: true });
           try {
             await fetchAndStore(sql, client, ref, [ref.uid]);

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/client.js';
-import { getConversionSettings } from '../db/conversion-settings.js';
 import { getEmailForTicket, recordOutcome } from '../db/inbound-emails.js';
+import { getConversionSettings } from '../db/mailboxes.js';
 import { createTicketFromEmail } from '../db/tickets.js';
 import { slaDueAt } from '../domain/sla.js';
 import { ticketSector } from '../domain/ticket-sector.js';

@@ -1,3 +1,4 @@
+import type { SecretBox } from '../config/secret-box.js';
 import type { Sql } from '../db/client.js';
 import type { ImapSettings } from '../db/mailboxes.js';
 
@@ -15,9 +16,10 @@ export interface SeededDemo {
 /**
  * The demo configuration (idempotent): one sector, three users in the seeds' registration
  * order (João, Ana, Luis), an occurrence type, an occurrence with a 4-hour SLA, and a mailbox
- * with automatic conversion on. `suffix` keeps several copies apart (tests).
+ * with automatic conversion on. `suffix` keeps several copies apart (tests). The IMAP secret is
+ * stored sealed with `secrets`, as the API stores it.
  */
-export async function seedDemo(sql: Sql, imap: ImapSettings, opts: { suffix?: string; autoConvert?: boolean } = {}): Promise<SeededDemo> {
+export async function seedDemo(sql: Sql, secrets: SecretBox, imap: ImapSettings, opts: { suffix?: string; autoConvert?: boolean } = {}): Promise<SeededDemo> {
   const sfx = opts.suffix ?? '';
   return sql.begin(async (tx) => {
     const [sector] = await tx<{ id: number }[]>`
@@ -48,7 +50,7 @@ export async function seedDemo(sql: Sql, imap: ImapSettings, opts: { suffix?: st
     const [mailbox] = await tx<{ id: number }[]>`
       INSERT INTO mailbox (name, imap_host, imap_port, imap_tls, imap_user, imap_secret, imap_folder, sector_id, auto_convert,
                            customer_type_id, region_id, creator_user_id, occurrence_type_id, occurrence_id)
-      VALUES (${`demo${sfx}`}, ${imap.host}, ${imap.port}, ${imap.tls}, ${imap.user}, ${imap.secret}, ${imap.folder}, ${sector!.id},
+      VALUES (${`demo${sfx}`}, ${imap.host}, ${imap.port}, ${imap.tls}, ${imap.user}, ${secrets.seal(imap.secret)}, ${imap.folder}, ${sector!.id},
               ${opts.autoConvert ?? true}, ${customerType!.id}, ${region!.id}, ${userIds[0]!}, ${type!.id}, ${occurrence!.id})
       ON CONFLICT (name) DO UPDATE SET imap_host = excluded.imap_host, imap_port = excluded.imap_port, imap_tls = excluded.imap_tls,
         imap_user = excluded.imap_user, imap_secret = excluded.imap_secret, imap_folder = excluded.imap_folder

@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { buildApp } from '../api/app.js';
+import { ensureMailboxWatchers } from '../clients/mailbox-watchers.js';
 import type { Env } from '../config/env.js';
 import { parseSecretsKey, secretBox } from '../config/secret-box.js';
 import { ensureAdminKey } from '../db/api-keys.js';
 import { createSql } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { createWorker } from '../workers/create-worker.js';
-import { ensureMailboxWatchers } from '../workers/mailbox-watchers.js';
 import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
 import { DEMO_MAILBOX, startDemoMailbox } from './demo-mailbox.js';
 import { seedDemo } from './demo-seed.js';
@@ -105,13 +105,13 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
       const mailbox = await step('demo mailbox up', () => startDemoMailbox({ port: env.DEMO_IMAP_PORT }));
       stops.push(['the demo mailbox', mailbox.stop]);
       await step('demo configuration seeded', () =>
-        seedDemo(sql, { host: mailbox.host, port: mailbox.port, tls: false, user: DEMO_MAILBOX.user, secret: DEMO_MAILBOX.password, folder: DEMO_MAILBOX.folder }),
+        seedDemo(sql, secrets, { host: mailbox.host, port: mailbox.port, tls: false, user: DEMO_MAILBOX.user, secret: DEMO_MAILBOX.password, folder: DEMO_MAILBOX.folder }),
       );
     }
 
     const workflowBundle = await step('workflow bundle ready', () => loadWorkflowBundle(resolve(dataDir, 'cache')));
     const { worker, connection: workerConnection } = await step('worker created', () =>
-      createWorker({ temporalAddress, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql, workflowBundle }),
+      createWorker({ temporalAddress, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql, secrets, workflowBundle }),
     );
     const running = worker.run();
     stops.push(['the worker', async () => {

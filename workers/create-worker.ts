@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
+import type { SecretBox } from '../config/secret-box.js';
 import type { Sql } from '../db/client.js';
 
 export interface WorkerDeps {
@@ -7,6 +8,8 @@ export interface WorkerDeps {
   namespace: string;
   taskQueue: string;
   sql: Sql;
+  /** Opens the mailboxes' IMAP secrets (SECRETS_KEY). */
+  secrets: SecretBox;
   workflowBundle: { code: string };
 }
 
@@ -18,7 +21,7 @@ export async function createWorker(deps: WorkerDeps): Promise<{ worker: Worker; 
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle,
-    activities: createActivities({ sql: deps.sql }),
+    activities: createActivities({ sql: deps.sql, secrets: deps.secrets }),
   });
   return { worker, connection };
 }

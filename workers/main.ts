@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { ensureMailboxWatchers } from '../clients/mailbox-watchers.js';
 import { loadEnv, requireSetting } from '../config/env.js';
+import { parseSecretsKey, secretBox } from '../config/secret-box.js';
 import { createSql } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { createWorker } from './create-worker.js';
-import { ensureMailboxWatchers } from './mailbox-watchers.js';
 import { loadWorkflowBundle } from './workflow-bundle.js';
 
 /**
@@ -15,6 +16,7 @@ import { loadWorkflowBundle } from './workflow-bundle.js';
 const env = loadEnv();
 const databaseUrl = requireSetting(env, 'DATABASE_URL');
 const temporalAddress = requireSetting(env, 'TEMPORAL_ADDRESS');
+const secrets = secretBox(parseSecretsKey(requireSetting(env, 'SECRETS_KEY')));
 await migrate(databaseUrl);
 const sql = createSql(databaseUrl);
 const workflowBundle = await loadWorkflowBundle(resolve(env.DATA_DIR, 'cache'));
@@ -23,6 +25,7 @@ const { worker, connection: workerConnection } = await createWorker({
   namespace: env.TEMPORAL_NAMESPACE,
   taskQueue: env.TEMPORAL_TASK_QUEUE,
   sql,
+  secrets,
   workflowBundle,
 });
 const connection = await Connection.connect({ address: temporalAddress });

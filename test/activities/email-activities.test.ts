@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import type { Sql } from '../../db/client.js';
 import { UNPROCESSABLE } from '../../domain/failures.js';
-import { appendMail, rawMail, seedConfig, testSql } from '../harness/fixtures.js';
+import { appendMail, rawMail, seedConfig, testSecrets, testSql } from '../harness/fixtures.js';
 
 let sql: Sql;
 let cfg: Awaited<ReturnType<typeof seedConfig>>;
@@ -13,7 +13,7 @@ let act: ReturnType<typeof createActivities>;
 beforeAll(async () => {
   sql = testSql();
   cfg = await seedConfig(sql);
-  act = createActivities({ sql });
+  act = createActivities({ sql, secrets: testSecrets });
 });
 afterAll(() => sql.end());
 

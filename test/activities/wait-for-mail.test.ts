@@ -4,7 +4,7 @@ import { createActivities } from '../../activities/index.js';
 import type { NewMail } from '../../activities/mailbox.js';
 import type { Sql } from '../../db/client.js';
 import { advanceCursor } from '../../db/mailboxes.js';
-import { appendMail, rawMail, seedConfig, testSql } from '../harness/fixtures.js';
+import { appendMail, rawMail, seedConfig, testSecrets, testSql } from '../harness/fixtures.js';
 
 // The activity runs for real against Dovecot and PostgreSQL; MockActivityEnvironment only
 // supplies the activity context (heartbeats, cancellation) a worker would.
@@ -13,7 +13,7 @@ let act: ReturnType<typeof createActivities>;
 
 beforeAll(() => {
   sql = testSql();
-  act = createActivities({ sql });
+  act = createActivities({ sql, secrets: testSecrets });
 });
 afterAll(() => sql.end());
 

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import { inject } from 'vitest';
+import { secretBox, type SecretBox } from '../../config/secret-box.js';
 import { createSql, type Sql } from '../../db/client.js';
 import type { ImapSettings } from '../../db/mailboxes.js';
 import { seedDemo, type SeededDemo } from '../../stack/demo-seed.js';
@@ -8,6 +9,9 @@ import { seedDemo, type SeededDemo } from '../../stack/demo-seed.js';
 export function testSql(): Sql {
   return createSql(inject('databaseUrl'), { max: 20 });
 }
+
+/** The one secrets key of the test run: fixtures seal IMAP secrets with it, test workers open them with it. */
+export const testSecrets: SecretBox = secretBox(createHash('sha256').update('mailtrack test secrets key').digest());
 
 export function uniqueSuffix(): string {
   return `-${randomUUID().slice(0, 8)}`;
@@ -26,7 +30,7 @@ export async function testImapFolder(user = 'support'): Promise<ImapSettings> {
 /** The demo configuration with unique names and a mailbox on a fresh Dovecot folder. */
 export async function seedConfig(sql: Sql, opts: { autoConvert?: boolean } = {}): Promise<SeededDemo & { imap: ImapSettings }> {
   const imap = await testImapFolder();
-  const seeded = await seedDemo(sql, imap, { suffix: uniqueSuffix(), autoConvert: opts.autoConvert });
+  const seeded = await seedDemo(sql, testSecrets, imap, { suffix: uniqueSuffix(), autoConvert: opts.autoConvert });
   return { ...seeded, imap };
 }
 
