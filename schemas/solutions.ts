@@ -31,8 +31,7 @@ export const solutionStepInput = z
     if (hasUnit && !hasValue) ctx.addIssue({ code: 'custom', path: ['slaValue'], message: 'is required with slaUnit (give both or neither)' });
     const tooLong = hasValue && hasUnit && slaTooLong(s.slaValue!, s.slaUnit!);
     if (tooLong) ctx.addIssue({ code: 'custom', path: ['slaValue'], message: tooLong });
-  })
-  .meta({ id: 'SolutionStepInput' });
+  });
 
 const steps = z
   .array(solutionStepInput)
