@@ -3,14 +3,14 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Sql } from '../../db/client.js';
 import { testApi, type TestApi } from '../harness/api.js';
+import { startMailboxWatcher } from '../../clients/mailbox-watchers.js';
 import type { Ticket, TicketDetail } from '../../schemas/tickets.js';
 import type { RecordedOutcome } from '../../domain/email-outcome.js';
 import { emailWorkflowId, mailboxWorkflowId } from '../../domain/workflow-ids.js';
 import { createWorker } from '../../workers/create-worker.js';
-import { startMailboxWatcher } from '../../workers/mailbox-watchers.js';
 import { loadWorkflowBundle } from '../../workers/workflow-bundle.js';
 import { BUNDLE_CACHE } from '../harness/global-setup.js';
-import { appendMail, eventually, rawMail, seedConfig, testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { appendMail, eventually, rawMail, seedConfig, testSecrets, testSql, uniqueSuffix } from '../harness/fixtures.js';
 
 let sql: Sql;
 let client: Client;
@@ -49,7 +49,7 @@ async function outcomeOf(ref: { mailboxId: number; uidValidity: number; uid: num
 beforeAll(async () => {
   sql = testSql();
   bundle = await loadWorkflowBundle(BUNDLE_CACHE);
-  ({ worker } = await createWorker({ temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue, sql, workflowBundle: bundle }));
+  ({ worker } = await createWorker({ temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue, sql, secrets: testSecrets, workflowBundle: bundle }));
   running = worker.run();
   connection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection });
