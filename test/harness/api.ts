@@ -6,6 +6,7 @@ import { buildApp, type App } from '../../api/app.js';
 import { newSecretsKey, parseSecretsKey, secretBox } from '../../config/secret-box.js';
 import { createKey, ensureAdminKey } from '../../db/api-keys.js';
 import type { Sql } from '../../db/client.js';
+import { users } from '../../db/users.js';
 import { ROLES, type Role } from '../../domain/roles.js';
 import { uniqueSuffix } from './fixtures.js';
 
@@ -31,9 +32,9 @@ export async function testApi(sql: Sql, opts: { taskQueue?: string } = {}): Prom
   const userIds = { admin: admin!.id } as Record<Role, number>;
   for (const role of ROLES.filter((r) => r !== 'admin')) {
     const login = `${role}${uniqueSuffix()}`;
-    const [user] = await sql<{ id: number }[]>`INSERT INTO app_user (login, name, role) VALUES (${login}, ${login}, ${role}) RETURNING id`;
-    userIds[role] = user!.id;
-    keys[role] = (await createKey(sql, user!.id, 'test')).key;
+    const user = await users.create(sql, { login, name: login, role });
+    userIds[role] = user.id;
+    keys[role] = (await createKey(sql, user.id, 'test')).key;
   }
   const as: TestApi['as'] = (who, request) => {
     const o = typeof request === 'string' ? { method: 'GET' as const, url: request } : request;
