@@ -1,6 +1,38 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { solutionGroups } from '../../db/solution-groups.js';
+import { solutionGroup, solutionGroupCreate, solutionGroupListQuery, solutionGroupUpdate } from '../../schemas/solution-groups.js';
+import { crudRoutes } from '../crud-routes.js';
 import type { AppDeps } from '../deps.js';
+import { namingListField } from './users.js';
 
-export function solutionGroupsRoutes(_deps: AppDeps): FastifyPluginAsyncZod {
-  return async () => {};
+/** What the API docs say about these routes, besides the schemas (decisions the spec leaves open). */
+const DESCRIPTIONS: Record<string, string> = {
+  'GET /solution-groups': 'Filters: `name` (part of it, any case), `memberId` (groups with this user); oldest first.',
+  'POST /solution-groups':
+    'The name is unique (409 naming `name`). Members may be users of any role, active or not (balanced distribution gives tickets only to active members, SPEC §5); ' +
+    'a user in `memberIds` that does not exist is a 400 naming `body.memberIds`.',
+  'PATCH /solution-groups/:id': '`memberIds` replaces the whole list.',
+  'DELETE /solution-groups/:id': 'A group that occurrence types or occurrences name cannot be deleted (409 naming them): change those first. Deleting a user removes them from every group.',
+};
+
+export function solutionGroupsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.addHook('onRoute', (route) => {
+      const extra = DESCRIPTIONS[`${String(route.method)} ${route.url}`];
+      if (extra) route.schema = { ...route.schema, description: [extra, route.schema?.description].filter(Boolean).join('\n\n') };
+    });
+    const membersNamed = namingListField('solution_group_member', 'body.memberIds');
+    crudRoutes(app, {
+      path: '/solution-groups',
+      noun: 'solution group',
+      tag: 'solution groups',
+      schemas: { entity: solutionGroup, create: solutionGroupCreate, update: solutionGroupUpdate, listQuery: solutionGroupListQuery },
+      store: {
+        ...solutionGroups,
+        create: (sql, input) => solutionGroups.create(sql, input).catch(membersNamed),
+        update: (sql, id, patch) => solutionGroups.update(sql, id, patch).catch(membersNamed),
+      },
+      sql: deps.sql,
+    });
+  };
 }
