@@ -3,9 +3,8 @@
 # dependency). Default command: the Temporal worker; the API runs the same image with
 # `node --import tsx api/main.ts` (docker-compose.yml sets both commands).
 #
-# Node 20 is what package.json's engines allow today (>=20.11); its upstream support ended in
-# April 2026, so move to a newer LTS image once the code is tested on it.
-FROM node:20-bookworm-slim
+# Node 24, the newest LTS line (package.json's engines: >=22; CI tests on 24).
+FROM node:24-bookworm-slim
 
 ENV NODE_ENV=production \
     NPM_CONFIG_UPDATE_NOTIFIER=false \

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { UNPROCESSABLE } from '../domain/failures.js';
+import { UNPROCESSABLE } from '../contracts/failures.js';
 
 export function unprocessable(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: UNPROCESSABLE, message, nonRetryable: true });

@@ -1,7 +1,7 @@
 import type { ImapFlow } from 'imapflow';
 import type { Sql } from '../db/client.js';
 import { storeReceived } from '../db/inbound-emails.js';
-import type { EmailRef } from '../domain/workflow-ids.js';
+import type { EmailRef } from '../contracts/workflow-ids.js';
 import { storableText } from '../domain/storable-text.js';
 import { permanentDatabaseError } from './failures.js';
 

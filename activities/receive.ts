@@ -3,7 +3,7 @@ import type { Sql } from '../db/client.js';
 import { findReceived } from '../db/inbound-emails.js';
 import { getMailbox } from '../db/mailboxes.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
-import type { EmailRef } from '../domain/workflow-ids.js';
+import type { EmailRef } from '../contracts/workflow-ids.js';
 import { fetchAndStore } from './fetch-mail.js';
 import { unprocessable } from './failures.js';
 import { withMailboxImap } from './imap.js';

@@ -31,6 +31,8 @@ export interface Resource<E extends z.ZodType, C extends z.ZodType, U extends z.
   roles?: { read?: readonly Role[]; write?: readonly Role[] };
   /** Runs before create and update (cross-field rules, e.g. SPEC §3 for mailboxes); throws an HttpProblem to refuse. */
   check?: (input: z.output<C> | z.output<U>, id?: number) => Promise<void>;
+  /** What the API docs say of a route besides its schemas (the decisions), keyed `METHOD /path`, e.g. `DELETE /sectors/:id`. */
+  descriptions?: Record<string, string>;
   /** Called after every change with the changed entity (or the id of a deleted one). */
   changed?: (e: { entity?: z.output<E>; id: number; deleted?: boolean }) => Promise<void>;
 }
@@ -48,7 +50,13 @@ export function crudRoutes<E extends z.ZodType, C extends z.ZodType, U extends z
   const app = typedApp as unknown as FastifyInstance;
   type Req = { params: { id: number }; query: z.output<Q>; body: unknown };
   const route = (method: HTTPMethods, url: string, roles: readonly Role[], schema: FastifySchema, handler: (req: Req, reply: FastifyReply) => Promise<unknown>) =>
-    app.route({ method, url, config: { roles }, schema: { tags: [r.tag], ...schema }, handler: handler as unknown as RouteHandlerMethod });
+    app.route({
+      method,
+      url,
+      config: { roles },
+      schema: { tags: [r.tag], ...schema, description: [r.descriptions?.[`${method} ${url}`], schema.description].filter(Boolean).join('\n\n') || undefined },
+      handler: handler as unknown as RouteHandlerMethod,
+    });
   const read = r.roles?.read ?? ANY_ROLE;
   const write = r.roles?.write ?? ADMIN_ONLY;
   const missing = (id: number) => notFound(`There is no ${r.noun} with id ${id}.`);

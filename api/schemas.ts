@@ -17,6 +17,14 @@ const problemContent = { description: 'a problem', content: { 'application/probl
 export function problemResponses(route: { method: string | string[]; url: string; public: boolean }) {
   const methods = [route.method].flat();
   const writes = methods.some((m) => ['POST', 'PUT', 'PATCH'].includes(m));
-  const codes = [400, ...(route.public ? [] : [401, 403]), ...(/[:*]/.test(route.url) || !route.public ? [404] : []), ...(writes || methods.includes('DELETE') ? [409] : []), ...(writes ? [413, 415] : [])];
+  const params = /[:*]/.test(route.url);
+  const codes = [
+    400,
+    ...(route.public ? [] : [401, 403]),
+    ...(params || !route.public ? [404] : []),
+    ...(writes || methods.includes('DELETE') ? [409] : []),
+    ...(writes ? [413, 415] : []),
+    ...(params ? [414] : []),
+  ];
   return Object.fromEntries(codes.map((c) => [c, problemContent]));
 }

@@ -1,12 +1,10 @@
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Sql } from '../db/client.js';
 import { listActiveMailboxIds } from '../db/mailboxes.js';
-import { mailboxWorkflowId } from '../domain/workflow-ids.js';
+import { MailboxId } from '../contracts/search-attributes.js';
+import { mailboxWorkflowId } from '../contracts/workflow-ids.js';
 import type { watchMailbox } from '../workflows/mailbox.js';
 
-/** workflows/search-attributes.ts `MailboxId`, which clients/ may not import (only workflow types); to move to contracts/. */
-const MailboxId = defineSearchAttributeKey('MailboxId', SearchAttributeType.KEYWORD);
 
 /**
  * The `mailbox:<id>` watcher workflows, started, restarted and stopped as the configuration

@@ -44,8 +44,11 @@ export async function revokeKey(sql: Queryable, id: number): Promise<{ hash: Buf
   return row;
 }
 
+/** Who calls: the key's user, and which key it is. */
+export type Caller = Me & { keyId: number };
+
 /** The active user a valid, unrevoked key belongs to; marks the key used (to the minute). */
-export async function authenticate(sql: Sql, hash: Buffer): Promise<Me | undefined> {
+export async function authenticate(sql: Sql, hash: Buffer): Promise<Caller | undefined> {
   const [row] = await sql<(Me & { keyId: number; stale: boolean })[]>`
     SELECT k.id AS key_id, u.id, u.login, u.name, u.role,
            COALESCE((SELECT array_agg(s.sector_id ORDER BY s.sector_id) FROM user_sector s WHERE s.user_id = u.id), '{}') AS sector_ids,
@@ -54,8 +57,8 @@ export async function authenticate(sql: Sql, hash: Buffer): Promise<Me | undefin
      WHERE k.hash = ${hash} AND k.revoked_at IS NULL AND u.active`;
   if (!row) return undefined;
   if (row.stale) await sql`UPDATE api_key SET last_used_at = now() WHERE id = ${row.keyId}`;
-  const { keyId: _k, stale: _s, ...me } = row;
-  return me;
+  const { stale: _s, ...caller } = row;
+  return caller;
 }
 
 /**

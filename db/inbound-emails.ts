@@ -1,6 +1,6 @@
 import { storableText } from '../domain/storable-text.js';
 import type { EmailOutcome, RecordedOutcome } from '../domain/email-outcome.js';
-import type { EmailRef } from '../domain/workflow-ids.js';
+import type { EmailRef } from '../contracts/workflow-ids.js';
 import type { Queryable, Sql } from './client.js';
 
 export interface ReceivedEmail {

@@ -10,7 +10,7 @@
 #                                 made safe to re-run.
 #   temporal-setup.sh namespace   After the server is up: wait for the frontend, create the
 #                                 namespace if missing, register mailtrack's custom search
-#                                 attributes (all Keyword; the list is workflows/search-attributes.ts).
+#                                 attributes (all Keyword; the list is contracts/search-attributes.ts).
 #
 # Environment (set in docker-compose.yml):
 #   schema:    POSTGRES_SEEDS, DB_PORT, POSTGRES_USER, POSTGRES_PWD, DB (postgres12),
@@ -74,7 +74,7 @@ setup_namespace() {
   namespace="${TEMPORAL_NAMESPACE:-default}"
   retention="${TEMPORAL_NAMESPACE_RETENTION:-168h}"
   wait_seconds="${SEARCH_ATTRIBUTE_WAIT_SECONDS:-65}"
-  # Keep in step with workflows/search-attributes.ts (ALL_SEARCH_ATTRIBUTES).
+  # Keep in step with contracts/search-attributes.ts (ALL_SEARCH_ATTRIBUTES).
   attributes="Protocol CustomerEmail MailboxId Assignee TicketStatus SlaState EmailOutcome"
 
   wait_for_port "${address%:*}" "${address##*:}" "Temporal frontend"

@@ -69,7 +69,14 @@ export const timestamp = z.iso.datetime({ offset: true });
 export const date = z.iso.date();
 
 export const slaUnit = z.enum(SLA_UNITS);
-export const emailAddress = z.email('must be an e-mail address').max(320);
+/** An e-mail address within RFC 5321's limits (local part 64, domain labels 63, whole 254 characters). */
+export const emailAddress = z
+  .email('must be an e-mail address')
+  .max(254, 'must be at most 254 characters')
+  .refine((a) => {
+    const at = a.lastIndexOf('@');
+    return at <= 64 && a.slice(at + 1).split('.').every((label) => label.length <= 63);
+  }, 'must be an e-mail address (local part at most 64 characters, domain labels at most 63)');
 
 export const role = z.enum(ROLES);
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
+import { ALL_SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
 import type { TemporalCli } from './temporal-cli.js';
 import { writePidFile } from './pid-files.js';
 import { killOnExit, stopChild } from './processes.js';

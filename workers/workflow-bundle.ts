@@ -7,7 +7,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 /** Everything the workflow bundle can import. */
-const SOURCE_DIRS = ['workflows', 'domain'];
+const SOURCE_DIRS = ['workflows', 'contracts', 'domain'];
 
 async function sourceHash(): Promise<string> {
   const hash = createHash('sha256');

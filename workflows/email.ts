@@ -1,9 +1,9 @@
 import { ActivityFailure, ApplicationFailure, getCurrentDetails, proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
-import { UNPROCESSABLE } from '../domain/failures.js';
-import type { EmailRef } from '../domain/workflow-ids.js';
-import { CustomerEmail, EmailOutcome, MailboxId, Protocol } from './search-attributes.js';
+import { UNPROCESSABLE } from '../contracts/failures.js';
+import type { EmailRef } from '../contracts/workflow-ids.js';
+import { CustomerEmail, EmailOutcome, MailboxId, Protocol } from '../contracts/search-attributes.js';
 
 // Transient failures (database or IMAP down) are retried for as long as they last.
 const act = proxyActivities<Activities>({

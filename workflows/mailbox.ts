@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { continueAsNew, ParentClosePolicy, proxyActivities, startChild, WorkflowIdReusePolicy, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { emailWorkflowId } from '../domain/workflow-ids.js';
+import { emailWorkflowId } from '../contracts/workflow-ids.js';
 import { processEmail } from './email.js';
 
 export interface WatchMailboxInput {

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { authenticate, keyHash } from '../../db/api-keys.js';
+import { authenticate, keyHash, type Caller } from '../../db/api-keys.js';
 import type { Role } from '../../domain/roles.js';
-import type { Me } from '../../schemas/api-keys.js';
 import type { AppDeps } from '../deps.js';
 import { HttpProblem } from './errors.js';
 
@@ -15,12 +14,12 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     /** The caller, set for every route that is not public. */
-    me: Me;
+    me: Caller;
   }
 }
 
 /** The caller of a non-public route (set by the auth plugin before the handler runs). */
-export function caller(req: FastifyRequest): Me {
+export function caller(req: FastifyRequest): Caller {
   return req.me;
 }
 
@@ -33,9 +32,9 @@ const unauthorized = (detail: string) => new HttpProblem(401, 'Unauthorized', de
  * revocation takes effect at once on the instance that revoked it and within 10 s on others.
  */
 export const authPlugin = fp(async (app: FastifyInstance, deps: Pick<AppDeps, 'sql'>) => {
-  const cache = new Map<string, { me: Me | undefined; at: number }>();
+  const cache = new Map<string, { me: Caller | undefined; at: number }>();
   app.decorate('forgetApiKey', (hash: Buffer) => void cache.delete(hash.toString('hex')));
-  app.decorateRequest('me', null as unknown as Me);
+  app.decorateRequest('me', null as unknown as Caller);
 
   const access: RouteAccess[] = [];
   app.decorate('routeAccess', access);

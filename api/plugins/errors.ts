@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { Sql } from '../../db/client.js';
@@ -68,7 +68,7 @@ export const errorsPlugin = fp(async (app: FastifyInstance, deps: { sql: Sql }) 
       response: { ...problemResponses({ method: route.method, url: route.url, public: route.config?.public === true }), ...(route.schema?.response as object) },
     };
   });
-  app.setNotFoundHandler((req, reply) => {
+  const noRoute = (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0] ?? '/';
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
     if (allowed.length > 0) {
@@ -76,8 +76,11 @@ export const errorsPlugin = fp(async (app: FastifyInstance, deps: { sql: Sql }) 
       return sendProblem(reply, { status: 405, detail: `${path} answers ${allowed.join(', ')}, not ${req.method}.` });
     }
     return sendProblem(reply, { status: 404, detail: `There is no route ${req.method} ${path}. See /docs for the API.` });
-  });
+  };
+  app.setNotFoundHandler(noRoute);
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
+    // A method no route answers, refused while its body was read (QUERY without a content type).
+    if (req.routeOptions.url === undefined) return noRoute(req, reply);
     if (hasZodFastifySchemaValidationErrors(err)) {
       const errors = err.validation.flatMap((v) => {
         const field = [err.validationContext, ...v.instancePath.split('/').filter(Boolean)].join('.');

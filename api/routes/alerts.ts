@@ -20,15 +20,12 @@ const DESCRIPTIONS: Record<string, string> = {
 
 export function alertsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('onRoute', (route) => {
-      const extra = DESCRIPTIONS[`${String(route.method)} ${route.url}`];
-      if (extra) route.schema = { ...route.schema, description: [extra, route.schema?.description].filter(Boolean).join('\n\n') };
-    });
     /** The secret as the database keeps it: sealed with SECRETS_KEY. */
     const sealed = <T extends AlertCreate | AlertUpdate>(input: T): T =>
       typeof input.webhookSecret === 'string' ? { ...input, webhookSecret: deps.secrets.seal(input.webhookSecret) } : input;
 
     crudRoutes(app, {
+      descriptions: DESCRIPTIONS,
       path: '/alerts',
       noun: 'alert',
       tag: 'alerts',

@@ -6,7 +6,7 @@ import { apiKey, apiKeyCreate, apiKeyListQuery, apiKeyPage, createdApiKey, me } 
 import { idPath } from '../../schemas/common.js';
 import type { AppDeps } from '../deps.js';
 import { caller } from '../plugins/auth.js';
-import { notFound } from '../plugins/errors.js';
+import { conflict, notFound } from '../plugins/errors.js';
 
 /** API keys (admins manage every user's keys) and `/me`, which says who a key acts as. */
 export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
@@ -35,6 +35,8 @@ export function apiKeyRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       '/api-keys/:id',
       { config: { roles: ADMIN_ONLY }, schema: { summary: 'Revoke an API key (at once; the record stays for audit)', tags, params: idPath, response: { 204: z.null() } } },
       async (req, reply) => {
+        // The key this request is made with stays: revoking it would lock its caller out mid-session.
+        if (req.params.id === caller(req).keyId) throw conflict('This is the key you are using; revoke it with another admin key.');
         const revoked = await revokeKey(deps.sql, req.params.id);
         if (!revoked) throw notFound(`There is no API key with id ${req.params.id}.`);
         app.forgetApiKey(revoked.hash);

@@ -23,11 +23,8 @@ const DOCUMENT_FIELDS = ['timeZone', 'weeklyHours', 'holidays'] as const;
 
 export function calendarsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('onRoute', (route) => {
-      const extra = DESCRIPTIONS[`${String(route.method)} ${route.url}`];
-      if (extra) route.schema = { ...route.schema, description: [extra, route.schema?.description].filter(Boolean).join('\n\n') };
-    });
     crudRoutes(app, {
+      descriptions: DESCRIPTIONS,
       path: '/calendars',
       noun: 'calendar',
       tag: 'calendars',

@@ -17,11 +17,8 @@ const DESCRIPTIONS: Record<string, string> = {
 
 export function occurrencesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('onRoute', (route) => {
-      const extra = DESCRIPTIONS[`${String(route.method)} ${route.url}`];
-      if (extra) route.schema = { ...route.schema, description: [extra, route.schema?.description].filter(Boolean).join('\n\n') };
-    });
     crudRoutes(app, {
+      descriptions: DESCRIPTIONS,
       path: '/occurrences',
       noun: 'occurrence',
       tag: 'occurrences',

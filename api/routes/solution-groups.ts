@@ -17,12 +17,9 @@ const DESCRIPTIONS: Record<string, string> = {
 
 export function solutionGroupsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('onRoute', (route) => {
-      const extra = DESCRIPTIONS[`${String(route.method)} ${route.url}`];
-      if (extra) route.schema = { ...route.schema, description: [extra, route.schema?.description].filter(Boolean).join('\n\n') };
-    });
     const membersNamed = namingListField('solution_group_member', 'body.memberIds');
     crudRoutes(app, {
+      descriptions: DESCRIPTIONS,
       path: '/solution-groups',
       noun: 'solution group',
       tag: 'solution groups',

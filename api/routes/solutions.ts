@@ -37,11 +37,8 @@ async function explained(sql: Queryable, err: unknown, steps: SolutionStepInput[
 
 export function solutionsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('onRoute', (route) => {
-      const extra = DESCRIPTIONS[`${String(route.method)} ${route.url}`];
-      if (extra) route.schema = { ...route.schema, description: [extra, route.schema?.description].filter(Boolean).join('\n\n') };
-    });
     crudRoutes(app, {
+      descriptions: DESCRIPTIONS,
       path: '/solutions',
       noun: 'solution',
       tag: 'solutions',

@@ -42,10 +42,6 @@ export function namingListField(table: string, field: string) {
 
 export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.addHook('onRoute', (route) => {
-      const extra = DESCRIPTIONS[`${String(route.method)} ${route.url}`];
-      if (extra) route.schema = { ...route.schema, description: [extra, route.schema?.description].filter(Boolean).join('\n\n') };
-    });
     // An admin does not lock themselves out: deactivating, demoting or deleting yourself is another admin's call.
     app.addHook('preHandler', async (req) => {
       if (req.routeOptions.url !== '/users/:id' || !req.me) return;
@@ -80,6 +76,7 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
     };
     crudRoutes(app, {
+      descriptions: DESCRIPTIONS,
       path: '/users',
       noun: 'user',
       tag: 'users',

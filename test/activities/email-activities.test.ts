@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import type { Sql } from '../../db/client.js';
-import { UNPROCESSABLE } from '../../domain/failures.js';
+import { UNPROCESSABLE } from '../../contracts/failures.js';
 import { appendMail, rawMail, seedConfig, testSecrets, testSql } from '../harness/fixtures.js';
 
 let sql: Sql;

@@ -6,7 +6,7 @@ import { createActivities } from '../../activities/index.js';
 import type { NewMail } from '../../activities/mailbox.js';
 import { buildApp, type App } from '../../api/app.js';
 import type { Sql } from '../../db/client.js';
-import { mailboxWorkflowId } from '../../domain/workflow-ids.js';
+import { mailboxWorkflowId } from '../../contracts/workflow-ids.js';
 import { testApi, type TestApi } from '../harness/api.js';
 import { appendMail, rawMail, testImapFolder, testSecrets, testSql, uniqueSuffix } from '../harness/fixtures.js';
 import { checkCase, hostileBodies, type BodyCase } from '../harness/hostile-bodies.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatProtocol, isProtocol } from '../../domain/protocol.js';
 import { slaDueAt } from '../../domain/sla.js';
 import { ticketSector } from '../../domain/ticket-sector.js';
-import { emailWorkflowId, mailboxWorkflowId, ticketWorkflowId } from '../../domain/workflow-ids.js';
+import { emailWorkflowId, mailboxWorkflowId, ticketWorkflowId } from '../../contracts/workflow-ids.js';
 
 describe('protocol', () => {
   it('is the year and a zero-padded sequence', () => {

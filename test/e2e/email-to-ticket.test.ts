@@ -6,7 +6,7 @@ import { testApi, type TestApi } from '../harness/api.js';
 import { startMailboxWatcher } from '../../clients/mailbox-watchers.js';
 import type { Ticket, TicketDetail } from '../../schemas/tickets.js';
 import type { RecordedOutcome } from '../../domain/email-outcome.js';
-import { emailWorkflowId, mailboxWorkflowId } from '../../domain/workflow-ids.js';
+import { emailWorkflowId, mailboxWorkflowId } from '../../contracts/workflow-ids.js';
 import { createWorker } from '../../workers/create-worker.js';
 import { loadWorkflowBundle } from '../../workers/workflow-bundle.js';
 import { BUNDLE_CACHE } from '../harness/global-setup.js';

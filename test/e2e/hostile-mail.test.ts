@@ -6,13 +6,13 @@ import type { Sql } from '../../db/client.js';
 import type { Email as EmailView } from '../../schemas/emails.js';
 import type { TicketDetail as TicketView } from '../../schemas/tickets.js';
 import type { RecordedOutcome } from '../../domain/email-outcome.js';
-import { emailWorkflowId } from '../../domain/workflow-ids.js';
+import { emailWorkflowId } from '../../contracts/workflow-ids.js';
 import { createWorker } from '../../workers/create-worker.js';
-import { startMailboxWatcher } from '../../workers/mailbox-watchers.js';
+import { startMailboxWatcher } from '../../clients/mailbox-watchers.js';
 import { loadWorkflowBundle } from '../../workers/workflow-bundle.js';
 import { BUNDLE_CACHE } from '../harness/global-setup.js';
 import { testApi, type TestApi } from '../harness/api.js';
-import { appendMail, eventually, rawMail, seedConfig, testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { appendMail, eventually, rawMail, seedConfig, testSecrets, testSql, uniqueSuffix } from '../harness/fixtures.js';
 
 let sql: Sql;
 let client: Client;
@@ -69,7 +69,7 @@ function qpMail(h: { from: string; subject: string; body: string; messageId: str
 beforeAll(async () => {
   sql = testSql();
   const bundle = await loadWorkflowBundle(BUNDLE_CACHE);
-  ({ worker } = await createWorker({ temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue, sql, workflowBundle: bundle }));
+  ({ worker } = await createWorker({ temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue, sql, secrets: testSecrets, workflowBundle: bundle }));
   running = worker.run();
   connection = await Connection.connect({ address: inject('temporalAddress') });
   client = new Client({ connection });

@@ -3,12 +3,11 @@ import { Client, Connection } from '@temporalio/client';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { inject } from 'vitest';
 import { buildApp, type App } from '../../api/app.js';
-import { newSecretsKey, parseSecretsKey, secretBox } from '../../config/secret-box.js';
 import { createKey, ensureAdminKey } from '../../db/api-keys.js';
 import type { Sql } from '../../db/client.js';
 import { users } from '../../db/users.js';
 import { ROLES, type Role } from '../../domain/roles.js';
-import { uniqueSuffix } from './fixtures.js';
+import { testSecrets, uniqueSuffix } from './fixtures.js';
 
 export interface TestApi {
   app: App;
@@ -24,7 +23,7 @@ export interface TestApi {
 export async function testApi(sql: Sql, opts: { taskQueue?: string } = {}): Promise<TestApi> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = { client: new Client({ connection }), taskQueue: opts.taskQueue ?? `api${uniqueSuffix()}`, mailboxIdleSeconds: 30 };
-  const app = await buildApp({ sql, temporal, secrets: secretBox(parseSecretsKey(newSecretsKey())) });
+  const app = await buildApp({ sql, temporal, secrets: testSecrets });
   const adminKey = `mt_${randomBytes(32).toString('base64url')}`;
   await ensureAdminKey(sql, adminKey);
   const [admin] = await sql<{ id: number }[]>`SELECT id FROM app_user WHERE login = 'admin'`;
