@@ -1,5 +1,3 @@
-import type { SecretBox } from '../config/secret-box.js';
-import type { Sql } from '../db/client.js';
 import type { ImapSettings } from '../db/mailboxes.js';
 
 export interface SeededDemo {
@@ -13,56 +11,88 @@ export interface SeededDemo {
   mailboxId: number;
 }
 
+/** One call of the REST API, as an admin: how the demo is configured (the same code paths an admin uses). */
+export type ApiCall = (method: 'GET' | 'POST' | 'PATCH', url: string, body?: object) => Promise<{ status: number; body: unknown }>;
+
+type Entity = { id: number } & Record<string, unknown>;
+
+async function ok(api: ApiCall, method: 'GET' | 'POST' | 'PATCH', url: string, body?: object): Promise<Entity & { items?: Entity[] }> {
+  const res = await api(method, url, body);
+  if (res.status >= 300) throw new Error(`demo seed: ${method} ${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body as Entity & { items?: Entity[] };
+}
+
+/** Creates the resource, or finds the one a previous start created (a 409 on its unique name). */
+async function ensure(api: ApiCall, path: string, body: object, search: string, same: (e: Entity) => boolean): Promise<Entity> {
+  const created = await api('POST', path, body);
+  if (created.status === 201) return created.body as Entity;
+  if (created.status !== 409) throw new Error(`demo seed: POST ${path} answered ${created.status}: ${JSON.stringify(created.body)}`);
+  const found = (await ok(api, 'GET', `${path}?${search}&limit=200`)).items?.find(same);
+  if (!found) throw new Error(`demo seed: ${path} said 409 but lists no match for ${search}`);
+  return found;
+}
+
 /**
- * The demo configuration (idempotent): one sector, three users in the seeds' registration
- * order (João, Ana, Luis), an occurrence type, an occurrence with a 4-hour SLA, and a mailbox
- * with automatic conversion on. `suffix` keeps several copies apart (tests). The IMAP secret is
- * stored sealed with `secrets`, as the API stores it.
+ * The demo configuration, made through the REST API as an admin would make it (idempotent):
+ * one sector, three users in the seeds' registration order (João, Ana, Luis), an occurrence
+ * type, an occurrence with a 4-hour SLA, and a mailbox with automatic conversion on. `suffix`
+ * keeps several copies apart (tests); `activeMailbox: false` leaves its watcher to the caller.
  */
-export async function seedDemo(sql: Sql, secrets: SecretBox, imap: ImapSettings, opts: { suffix?: string; autoConvert?: boolean } = {}): Promise<SeededDemo> {
+export async function seedDemo(api: ApiCall, imap: ImapSettings, opts: { suffix?: string; autoConvert?: boolean; activeMailbox?: boolean } = {}): Promise<SeededDemo> {
   const sfx = opts.suffix ?? '';
-  return sql.begin(async (tx) => {
-    const [sector] = await tx<{ id: number }[]>`
-      INSERT INTO sector (name) VALUES (${`Support${sfx}`}) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id`;
-    const userIds: number[] = [];
-    for (const [login, name, role] of [
-      ['joao', 'João', 'admin'],
-      ['ana', 'Ana', 'agent'],
-      ['luis', 'Luis', 'agent'],
-    ] as const) {
-      const [u] = await tx<{ id: number }[]>`
-        INSERT INTO app_user (login, name, email, role) VALUES (${login + sfx}, ${name}, ${`${login}${sfx}@mailtrack.demo`}, ${role})
-        ON CONFLICT (login) DO UPDATE SET login = excluded.login RETURNING id`;
-      await tx`INSERT INTO user_sector (user_id, sector_id) VALUES (${u!.id}, ${sector!.id}) ON CONFLICT DO NOTHING`;
-      userIds.push(u!.id);
-    }
-    const [customerType] = await tx<{ id: number }[]>`
-      INSERT INTO customer_type (name) VALUES (${`Standard${sfx}`}) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id`;
-    const [region] = await tx<{ id: number }[]>`
-      INSERT INTO region (name) VALUES (${`Brazil${sfx}`}) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id`;
-    const [type] = await tx<{ id: number }[]>`
-      INSERT INTO occurrence_type (name, sector_id, description) VALUES ('Question', ${sector!.id}, 'Questions sent by e-mail')
-      ON CONFLICT (name, sector_id) DO UPDATE SET name = excluded.name RETURNING id`;
-    const [occurrence] = await tx<{ id: number }[]>`
-      INSERT INTO occurrence (occurrence_type_id, name, sla_value, sla_unit, sector_id)
-      VALUES (${type!.id}, 'General question', 4, 'hours', ${sector!.id})
-      ON CONFLICT (occurrence_type_id, name) DO UPDATE SET name = excluded.name RETURNING id`;
-    const [mailbox] = await tx<{ id: number }[]>`
-      INSERT INTO mailbox (name, imap_host, imap_port, imap_tls, imap_user, imap_secret, imap_folder, sector_id, auto_convert,
-                           customer_type_id, region_id, creator_user_id, occurrence_type_id, occurrence_id)
-      VALUES (${`demo${sfx}`}, ${imap.host}, ${imap.port}, ${imap.tls}, ${imap.user}, ${secrets.seal(imap.secret)}, ${imap.folder}, ${sector!.id},
-              ${opts.autoConvert ?? true}, ${customerType!.id}, ${region!.id}, ${userIds[0]!}, ${type!.id}, ${occurrence!.id})
-      ON CONFLICT (name) DO UPDATE SET imap_host = excluded.imap_host, imap_port = excluded.imap_port, imap_tls = excluded.imap_tls,
-        imap_user = excluded.imap_user, imap_secret = excluded.imap_secret, imap_folder = excluded.imap_folder
-      RETURNING id`;
-    return {
-      sectorId: sector!.id,
-      userIds: userIds as [number, number, number],
-      customerTypeId: customerType!.id,
-      regionId: region!.id,
-      occurrenceTypeId: type!.id,
-      occurrenceId: occurrence!.id,
-      mailboxId: mailbox!.id,
-    };
-  });
+  const named = (name: string) => (e: Entity) => e.name === name;
+  const q = encodeURIComponent;
+  const sector = await ensure(api, '/sectors', { name: `Support${sfx}` }, `name=${q(`Support${sfx}`)}`, named(`Support${sfx}`));
+  const userIds: number[] = [];
+  for (const [login, name, role] of [
+    ['joao', 'João', 'admin'],
+    ['ana', 'Ana', 'agent'],
+    ['luis', 'Luis', 'agent'],
+  ] as const) {
+    const body = { login: login + sfx, name, email: `${login}${sfx}@mailtrack.demo`, role, sectorIds: [sector.id] };
+    userIds.push((await ensure(api, '/users', body, `q=${q(login + sfx)}`, (u) => u.login === login + sfx)).id);
+  }
+  const customerType = await ensure(api, '/customer-types', { name: `Standard${sfx}` }, `name=${q(`Standard${sfx}`)}`, named(`Standard${sfx}`));
+  const region = await ensure(api, '/regions', { name: `Brazil${sfx}` }, `name=${q(`Brazil${sfx}`)}`, named(`Brazil${sfx}`));
+  const type = await ensure(api, '/occurrence-types', { name: 'Question', sectorId: sector.id, description: 'Questions sent by e-mail' }, `name=Question&sectorId=${sector.id}`, named('Question'));
+  const occurrence = await ensure(
+    api,
+    '/occurrences',
+    { occurrenceTypeId: type.id, name: 'General question', slaValue: 4, slaUnit: 'hours', sectorId: sector.id },
+    `name=${q('General question')}&occurrenceTypeId=${type.id}`,
+    named('General question'),
+  );
+  const settings = {
+    sectorId: sector.id,
+    autoConvert: opts.autoConvert ?? true,
+    customerTypeId: customerType.id,
+    regionId: region.id,
+    creatorUserId: userIds[0],
+    occurrenceTypeId: type.id,
+    occurrenceId: occurrence.id,
+    active: opts.activeMailbox ?? true,
+  };
+  let mailbox = await ensure(api, '/mailboxes', { name: `demo${sfx}`, imap, ...settings }, `name=${q(`demo${sfx}`)}`, named(`demo${sfx}`));
+  // A later start may serve the demo mailbox elsewhere (another port): the stored settings follow.
+  const stored = mailbox.imap as Omit<ImapSettings, 'secret'>;
+  if (stored.host !== imap.host || stored.port !== imap.port || stored.user !== imap.user || stored.folder !== imap.folder || stored.tls !== imap.tls) {
+    mailbox = await ok(api, 'PATCH', `/mailboxes/${mailbox.id}`, { imap });
+  }
+  return {
+    sectorId: sector.id,
+    userIds: userIds as [number, number, number],
+    customerTypeId: customerType.id,
+    regionId: region.id,
+    occurrenceTypeId: type.id,
+    occurrenceId: occurrence.id,
+    mailboxId: mailbox.id,
+  };
+}
+
+/** `ApiCall` through the app in this process (no network), with an admin key. */
+export function viaInject(app: { inject: (o: { method: 'GET' | 'POST' | 'PATCH'; url: string; payload?: object; headers: Record<string, string> }) => PromiseLike<{ statusCode: number; json(): unknown }> }, key: string): ApiCall {
+  return async (method, url, body) => {
+    const res = await app.inject({ method, url, ...(body ? { payload: body } : {}), headers: { authorization: `Bearer ${key}` } });
+    return { status: res.statusCode, body: res.json() };
+  };
 }

@@ -13,7 +13,7 @@ import { migrate } from '../db/migrate.js';
 import { createWorker } from '../workers/create-worker.js';
 import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
 import { DEMO_MAILBOX, startDemoMailbox } from './demo-mailbox.js';
-import { seedDemo } from './demo-seed.js';
+import { seedDemo, viaInject } from './demo-seed.js';
 import { localAdminKey, localSecretsKey } from './local-keys.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { stopLeftovers } from './pid-files.js';
@@ -101,13 +101,8 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
     if (admin.created) log(`admin API key (shown once; also in ${admin.file}, readable by you only): ${admin.key}`);
     stops.push(['the database pool', () => sql.end({ timeout: 5 })]);
 
-    if (env.DEMO) {
-      const mailbox = await step('demo mailbox up', () => startDemoMailbox({ port: env.DEMO_IMAP_PORT }));
-      stops.push(['the demo mailbox', mailbox.stop]);
-      await step('demo configuration seeded', () =>
-        seedDemo(sql, secrets, { host: mailbox.host, port: mailbox.port, tls: false, user: DEMO_MAILBOX.user, secret: DEMO_MAILBOX.password, folder: DEMO_MAILBOX.folder }),
-      );
-    }
+    const demoMailbox = env.DEMO ? await step('demo mailbox up', () => startDemoMailbox({ port: env.DEMO_IMAP_PORT })) : undefined;
+    if (demoMailbox) stops.push(['the demo mailbox', demoMailbox.stop]);
 
     const workflowBundle = await step('workflow bundle ready', () => loadWorkflowBundle(resolve(dataDir, 'cache')));
     const { worker, connection: workerConnection } = await step('worker created', () =>
@@ -123,13 +118,17 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
     const connection = await Connection.connect({ address: temporalAddress });
     stops.push(['the Temporal client', () => connection.close()]);
     const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
-    const watched = await ensureMailboxWatchers({ client, sql, taskQueue: env.TEMPORAL_TASK_QUEUE, idleSeconds: env.MAILBOX_IDLE_SECONDS });
-    log(`watching mailboxes: ${watched.join(', ') || 'none'}`);
-
     const temporal = { client, taskQueue: env.TEMPORAL_TASK_QUEUE, mailboxIdleSeconds: env.MAILBOX_IDLE_SECONDS };
     const app = await buildApp({ sql, temporal, secrets }, { logger: { level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL } });
-    await app.listen({ host: env.API_HOST, port: env.API_PORT });
     stops.push(['the API', () => app.close()]);
+    if (demoMailbox) {
+      // Through the API, as an admin would: the same validation, rules and watcher start.
+      const imap = { host: demoMailbox.host, port: demoMailbox.port, tls: false, user: DEMO_MAILBOX.user, secret: DEMO_MAILBOX.password, folder: DEMO_MAILBOX.folder };
+      await step('demo configuration seeded', () => seedDemo(viaInject(app, admin.key), imap));
+    }
+    const watched = await ensureMailboxWatchers({ client, sql, taskQueue: env.TEMPORAL_TASK_QUEUE, idleSeconds: env.MAILBOX_IDLE_SECONDS });
+    log(`watching mailboxes: ${watched.join(', ') || 'none'}`);
+    await app.listen({ host: env.API_HOST, port: env.API_PORT });
     return { apiUrl: `http://${env.API_HOST}:${env.API_PORT}`, temporalAddress, temporalUiUrl, stop };
   } catch (err) {
     await stop();

@@ -7,7 +7,7 @@ import { createKey, ensureAdminKey } from '../../db/api-keys.js';
 import type { Sql } from '../../db/client.js';
 import { users } from '../../db/users.js';
 import { ROLES, type Role } from '../../domain/roles.js';
-import { testSecrets, uniqueSuffix } from './fixtures.js';
+import { testSecrets, uniqueSuffix } from './common.js';
 
 export interface TestApi {
   app: App;

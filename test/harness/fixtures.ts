@@ -1,21 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import { inject } from 'vitest';
-import { secretBox, type SecretBox } from '../../config/secret-box.js';
-import { createSql, type Sql } from '../../db/client.js';
+import type { Sql } from '../../db/client.js';
 import type { ImapSettings } from '../../db/mailboxes.js';
-import { seedDemo, type SeededDemo } from '../../stack/demo-seed.js';
+import { seedDemo, viaInject, type SeededDemo } from '../../stack/demo-seed.js';
+import { testApi } from './api.js';
+import { uniqueSuffix } from './common.js';
 
-export function testSql(): Sql {
-  return createSql(inject('databaseUrl'), { max: 20 });
-}
-
-/** The one secrets key of the test run: fixtures seal IMAP secrets with it, test workers open them with it. */
-export const testSecrets: SecretBox = secretBox(createHash('sha256').update('mailtrack test secrets key').digest());
-
-export function uniqueSuffix(): string {
-  return `-${randomUUID().slice(0, 8)}`;
-}
+export { testSecrets, testSql, uniqueSuffix } from './common.js';
 
 /** A folder of its own in the test Dovecot, so test files never see each other's mail. */
 export async function testImapFolder(user = 'support'): Promise<ImapSettings> {
@@ -28,10 +20,20 @@ export async function testImapFolder(user = 'support'): Promise<ImapSettings> {
 }
 
 /** The demo configuration with unique names and a mailbox on a fresh Dovecot folder. */
+/**
+ * The demo configuration with unique names and a mailbox on a fresh Dovecot folder, made
+ * through the API as `npm start` makes it. The mailbox is inactive, so no watcher starts: each
+ * test starts the watcher it needs on its own task queue.
+ */
 export async function seedConfig(sql: Sql, opts: { autoConvert?: boolean } = {}): Promise<SeededDemo & { imap: ImapSettings }> {
   const imap = await testImapFolder();
-  const seeded = await seedDemo(sql, testSecrets, imap, { suffix: uniqueSuffix(), autoConvert: opts.autoConvert });
-  return { ...seeded, imap };
+  const api = await testApi(sql);
+  try {
+    const seeded = await seedDemo(viaInject(api.app, api.keys.admin), imap, { suffix: uniqueSuffix(), autoConvert: opts.autoConvert, activeMailbox: false });
+    return { ...seeded, imap };
+  } finally {
+    await api.close();
+  }
 }
 
 async function withImap<T>(s: ImapSettings, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
