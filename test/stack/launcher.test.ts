@@ -1,3 +1,5 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../harness/fixtures.js';
 import { api as apiOn, cleanUp, launch as launchOn, launchSetup, listening, type Launch, type Ports } from './launch.js';
@@ -34,6 +36,13 @@ describe('npm start', () => {
       return page?.items.length ? page.items : undefined;
     }, 90_000, `the demo ticket; launcher said:\n${first.output()}`);
     expect(tickets.map((t) => t.subject)).toEqual(['Welcome: my first e-mail becomes a ticket']);
+    // The first admin key: printed once, kept in the data directory for its owner only.
+    const keyFile = join(dataDir, 'admin-api-key');
+    const key = (await readFile(keyFile, 'utf8')).trim();
+    expect(key).toMatch(/^mt_[\w-]{43}$/);
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+    expect(first.output()).toContain(key);
+    expect(await api('/me')).toMatchObject({ login: 'admin', role: 'admin' });
     await ctrlC(first);
 
     const started = Date.now();
@@ -50,6 +59,7 @@ describe('npm start', () => {
     expect(emails[0]).toMatchObject({ outcome: 'ignored', outcomeReason: expect.stringMatching(/same Message-ID/) });
     expect((await api<{ items: unknown[] }>('/tickets'))!.items).toHaveLength(1);
     expect(second.output()).not.toMatch(/installing|workflow bundle ready \(\d{4,} ms\)/);
+    expect(second.output()).not.toContain(key);
     await ctrlC(second);
   });
 });
