@@ -70,11 +70,14 @@ const headerKey = (s: string) => s.normalize('NFC').toLowerCase().replace(/[^a-z
 const COLUMN_BY_KEY = new Map<string, ImportColumn>(IMPORT_COLUMNS.map((c) => [headerKey(c), c]));
 
 /**
- * The text of the file: UTF-8 (a BOM is dropped by the parser), or Windows-1252 when the
- * content type says so (`charset=windows-1252`, `iso-8859-1`, `latin1`) or when the bytes are
- * not UTF-8 (what Excel's plain "CSV" format writes in Brazil).
+ * The text of the file: UTF-8 (a BOM is dropped by the parser); UTF-16 when it starts with
+ * its BOM (Excel's "Unicode text"); Windows-1252 when the content type says so
+ * (`charset=windows-1252`, `iso-8859-1`, `latin1`) or when the bytes are not UTF-8 (what
+ * Excel's plain "CSV" format writes in Brazil).
  */
 export function decodeCsv(file: Buffer, charset?: string): string {
+  if (file[0] === 0xff && file[1] === 0xfe) return new TextDecoder('utf-16le').decode(file.subarray(2));
+  if (file[0] === 0xfe && file[1] === 0xff) return new TextDecoder('utf-16be').decode(file.subarray(2));
   const declared = charset?.toLowerCase().replace(/["']/g, '').trim();
   const latin = declared !== undefined && ['windows-1252', 'cp1252', 'iso-8859-1', 'latin1', 'iso8859-1', 'latin-1'].includes(declared);
   return !latin && isUtf8(file) ? file.toString('utf8') : new TextDecoder('windows-1252').decode(file);

@@ -1,4 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isPostgresError } from '../../db/constraint-errors.js';
@@ -167,6 +168,7 @@ export function customersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             "type are named as in this installation). UTF-8 with a BOM, so Excel shows accents. `delimiter=semicolon` suits Excel in locales whose decimal separator is a comma (Brazil); the default is comma.",
           tags,
           querystring: z.object({ delimiter: enumParam(['comma', 'semicolon']).optional().describe('default comma') }),
+          response: { 200: { description: 'the template, as a file to save', content: { 'text/csv': { schema: z.string() } } } },
         },
       },
       async (req, reply) => {
@@ -191,7 +193,7 @@ export function customersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             `Send the file itself as the body (\`Content-Type: text/csv\`, up to 50 MB and ${MAX_IMPORT_ROWS.toLocaleString('en')} rows; e.g. \`curl --data-binary @customers.csv\`).`,
             `Columns, named in the header in any case and order: ${IMPORT_COLUMNS.join(', ')}. \`name\` and \`region\` are required; \`region\` and \`customer_type\` are names, ` +
               'matched in any case and without regard to accents or extra spaces; consents are yes/no, true/false, 1/0 or sim/não (empty = no). An unknown column refuses the whole file (400), so a misspelt header never drops data.',
-            'UTF-8 with or without a BOM; a file that is not UTF-8 (or says `charset=windows-1252`) is read as Windows-1252, as Excel writes "CSV" in Brazil. `;`, `,` or tab, read from the header line; quoted fields; CRLF, LF or CR.',
+            'UTF-8 with or without a BOM; UTF-16 with a BOM (Excel\'s "Unicode text"); a file that is not UTF-8 (or says `charset=windows-1252`) is read as Windows-1252, as Excel writes "CSV" in Brazil. `;`, `,` or tab, read from the header line; quoted fields; CRLF, LF or CR.',
             'Each row is judged with the same rules as POST /customers: a good row becomes a customer, a bad row is reported with its line (the header is line 1; a row with a line break in a quoted value is reported at its first line) and every reason. A code or e-mail address already in the database, or on an earlier row of the file, fails the row. Rows whose cells are all empty are skipped.',
             '`customerTypeId` gives a customer type to the rows whose customer_type cell is empty; a row naming its own type keeps it.',
             'The good rows are written in one transaction: the file is imported, except its bad rows, or (if the server stops) not at all. `dryRun=true` judges the file, database checks included, and writes nothing; its `imported` counts the customers it would create.',
@@ -249,6 +251,23 @@ export function customersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         };
       },
     );
+
+    // `/customers/import` is a path of its own, not the customer with id "import": every other
+    // method gets 405 with `Allow: POST`, not a 400 about an id nor the methods of
+    // /customers/:id (hidden from the docs; HEAD comes with GET). Refused on request, before
+    // any body is read (QUERY would otherwise be a 400 for its missing content type).
+    const notAllowed = async (req: FastifyRequest, reply: FastifyReply) => {
+      reply.header('allow', 'POST');
+      throw new HttpProblem(405, 'Method Not Allowed', `/customers/import answers POST, not ${req.method}.`);
+    };
+    app.route({
+      method: app.supportedMethods.filter((m) => m !== 'POST' && m !== 'HEAD'),
+      url: '/customers/import',
+      config: { roles: ANY_ROLE },
+      schema: { hide: true },
+      onRequest: notAllowed,
+      handler: notAllowed,
+    });
 
     // ---------------------------------------------------------------- contracts
 

@@ -19,7 +19,8 @@ let personId: number;
 beforeAll(async () => {
   sql = testSql();
   api = await testApi(sql);
-  [{ id: regionId }] = (await sql<{ id: number }[]>`INSERT INTO region (name) VALUES (${region}) RETURNING id`) as [{ id: number }];
+  const [created] = await sql<{ id: number }[]>`INSERT INTO region (name) VALUES (${region}) RETURNING id`;
+  regionId = created!.id;
   const types = await sql<{ id: number }[]>`INSERT INTO customer_type (name) VALUES (${company}), (${`Pessoa Física${sfx}`}) RETURNING id`;
   [companyId, personId] = types.map((t) => t.id) as [number, number];
 });
@@ -147,6 +148,12 @@ describe('POST /customers/import', () => {
     expect((await importCsv(JSON.stringify({ name: 'A' }), '', 'admin', 'application/json')).statusCode).toBe(415);
     expect((await importCsv(`name,region\nA,${region}\n`, '', 'agent')).statusCode).toBe(403);
     expect((await importCsv(`name,region\nA,${region}\n`, '?dryRun=maybe')).statusCode).toBe(400);
+    // The path is not a customer id.
+    for (const method of ['GET', 'PATCH', 'DELETE'] as const) {
+      const res = await api.as('agent', { method, url: '/customers/import', ...(method === 'PATCH' ? { payload: {} } : {}) });
+      expect(res.statusCode, method).toBe(405);
+      expect(res.headers.allow).toBe('POST');
+    }
     // A customer body is JSON: a CSV sent to POST /customers is a 400, not a crash.
     expect((await api.as('admin', { method: 'POST', url: '/customers', headers: { 'content-type': 'text/csv' }, payload: 'name\nA' })).statusCode).toBe(400);
   });
@@ -194,8 +201,8 @@ describe('the import under load and races', () => {
       console.log(`[customer import] ${n.toLocaleString('en')} rows (${(Buffer.byteLength(file) / 1e6).toFixed(1)} MB) imported in ${seconds.toFixed(1)} s`);
       expect(res.statusCode, res.body.slice(0, 500)).toBe(200);
       expect(res.json()).toEqual({ dryRun: false, rows: n, imported: n, failed: [] });
-      const [{ count }] = (await sql<{ count: number }[]>`SELECT count(*)::int AS count FROM customer WHERE code LIKE ${`B%-${tag}`}`) as [{ count: number }];
-      expect(count).toBe(n);
+      const [stored] = await sql<{ count: number }[]>`SELECT count(*)::int AS count FROM customer WHERE code LIKE ${`B%-${tag}`}`;
+      expect(stored!.count).toBe(n);
 
       // Search stays fast on them: a substring of one name, through the trigram index.
       await sql`ANALYZE customer`;

@@ -52,6 +52,10 @@ describe('reading the file', () => {
     expect(decodeCsv(excel)).toBe('name\nJoão');
     expect(decodeCsv(Buffer.from('Ã£', 'latin1'), 'windows-1252')).toBe('Ã£');
     expect(decodeCsv(Buffer.from('é', 'utf8'), 'utf-8')).toBe('é');
+    // Excel's "Unicode text": UTF-16 with a BOM, tab-separated.
+    const unicodeText = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('name\tregion\r\nJoão\tSul\r\n', 'utf16le')]);
+    expect(decodeCsv(unicodeText)).toBe('name\tregion\r\nJoão\tSul\r\n');
+    expect(read(decodeCsv(unicodeText)).rows).toEqual([{ line: 2, cells: { name: 'João', region: 'Sul' } }]);
   });
 
   it('numbers rows by the physical line they start on: BOM, CRLF, LF, CR, blank lines and quoted line breaks', () => {
