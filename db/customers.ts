@@ -126,13 +126,16 @@ const IMPORT_CHUNK = 5000;
 
 /**
  * Inserts the rows in one transaction (a file is imported whole or, if the server stops,
- * not at all), 5,000 rows per INSERT, each chunk sent as one JSON parameter. A row whose
+ * not at all; one import at a time), 5,000 rows per INSERT, each chunk sent as one JSON parameter. A row whose
  * code or e-mail key another customer took since the check (a concurrent import, an
  * e-mail) is skipped by ON CONFLICT and returned, so the report names it; every row is one
  * INSERT row, whole or absent.
  */
 export async function insertImported(sql: Sql, rows: ImportCustomer[]): Promise<{ inserted: number; lost: ImportCustomer[] }> {
   return sql.begin(async (tx) => {
+    // Imports run one at a time: two files sharing codes in different orders would otherwise
+    // deadlock on each other's uncommitted rows.
+    await tx`SELECT pg_advisory_xact_lock(hashtext('mailtrack:customer-import'))`;
     let inserted = 0;
     const lost: ImportCustomer[] = [];
     for (let i = 0; i < rows.length; i += IMPORT_CHUNK) {

@@ -116,7 +116,8 @@ function lineAt(starts: number[], offset: number): number {
 
 /**
  * Reads the file: the header names the columns (any case, in any order; unknown or repeated
- * columns are refused, so a typo never drops a column silently), each further record is a
+ * columns are refused, so a typo never drops a column silently; empty cells at its end are
+ * ignored), each further record is a
  * row with the line it starts on. Rows with every cell empty (Excel's trailing `;;;;`) are
  * skipped. Throws CsvFileError for a file that cannot be read as a whole.
  */
@@ -142,8 +143,10 @@ export function readCustomerCsv(text: string): { columns: ImportColumn[]; rows: 
     throw err;
   }
   const [header, ...data] = records;
-  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  const columns = header!.record.map((h, i): ImportColumn => {
+  // Empty cells at the end of the header are spreadsheet leftovers (`name;region;;`), not columns.
+  const names = [...header!.record];
+  while (names.length > 0 && names.at(-1)!.trim() === '') names.pop();
+  const columns = names.map((h, i): ImportColumn => {
     const column = COLUMN_BY_KEY.get(headerKey(h));
     if (!column) {
       throw new CsvFileError(`column ${i + 1} of the header, «${h.trim()}», is not a column of the import; the columns are: ${IMPORT_COLUMNS.join(', ')}`);
@@ -162,7 +165,7 @@ export function readCustomerCsv(text: string): { columns: ImportColumn[]; rows: 
   let end = header!.info.bytes;
   for (const { record, info } of data) {
     // The record starts at the first byte after the previous one that does not end a line.
-    let start = Math.max(end, bom);
+    let start = end;
     while (bytes[start] === 10 || bytes[start] === 13) start++;
     end = info.bytes;
     if (record.every((cell) => cell.trim() === '')) continue;

@@ -33,7 +33,6 @@ const CSV_TYPES = ['text/csv', 'application/csv', 'text/x-csv', 'application/vnd
 const noCustomer = (id: number) => notFound(`There is no customer with id ${id}.`);
 const noContract = (id: number) => notFound(`There is no contract with id ${id}.`);
 
-
 /**
  * The database's verdicts that name a column the request does not have: the unique e-mail
  * key is the `email` the request gave, a missing observer is an entry of `observerIds`.
@@ -77,7 +76,7 @@ export function customersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           summary: 'List customers',
           description:
             '`q` finds customers whose name, e-mail or code contains the text, in any case (a substring: "silva" finds "Maria da Silva", ' +
-            '"@acme.com.br" a whole company); trigram indexes keep it fast on large customer bases. Filters combine with AND. Oldest first.',
+            '"@acme.com.br" a whole company); a trigram index keeps it fast on large customer bases. Filters combine with AND. Oldest first.',
           tags,
           querystring: customerListQuery,
           response: { 200: customerPage },
@@ -191,12 +190,12 @@ export function customersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           summary: 'Import customers from a CSV file',
           description: [
             `Send the file itself as the body (\`Content-Type: text/csv\`, up to 50 MB and ${MAX_IMPORT_ROWS.toLocaleString('en')} rows; e.g. \`curl --data-binary @customers.csv\`).`,
-            `Columns, named in the header in any case and order: ${IMPORT_COLUMNS.join(', ')}. \`name\` and \`region\` are required; \`region\` and \`customer_type\` are names, ` +
+            `Columns, named in the header in any order (case, spaces, hyphens and underscores aside: \`Customer Type\` is customer_type): ${IMPORT_COLUMNS.join(', ')}. \`name\` and \`region\` are required; \`code\` is generated when empty; \`region\` and \`customer_type\` are names, ` +
               'matched in any case and without regard to accents or extra spaces; consents are yes/no, true/false, 1/0 or sim/não (empty = no). An unknown column refuses the whole file (400), so a misspelt header never drops data.',
             'UTF-8 with or without a BOM; UTF-16 with a BOM (Excel\'s "Unicode text"); a file that is not UTF-8 (or says `charset=windows-1252`) is read as Windows-1252, as Excel writes "CSV" in Brazil. `;`, `,` or tab, read from the header line; quoted fields; CRLF, LF or CR.',
-            'Each row is judged with the same rules as POST /customers: a good row becomes a customer, a bad row is reported with its line (the header is line 1; a row with a line break in a quoted value is reported at its first line) and every reason. A code or e-mail address already in the database, or on an earlier row of the file, fails the row. Rows whose cells are all empty are skipped.',
+            'Each row is judged with the same rules as POST /customers: a good row becomes a customer, a bad row is reported with its line (the header is line 1; a row with a line break in a quoted value is reported at its first line) and every reason, one `failed` entry per problem. A code or e-mail address already in the database, or on an earlier good row of the file, fails the row (the first good row keeps it). A row with more cells than the header fails as a whole (`field: row`). Rows whose cells are all empty are skipped and not counted.',
             '`customerTypeId` gives a customer type to the rows whose customer_type cell is empty; a row naming its own type keeps it.',
-            'The good rows are written in one transaction: the file is imported, except its bad rows, or (if the server stops) not at all. `dryRun=true` judges the file, database checks included, and writes nothing; its `imported` counts the customers it would create.',
+            'The good rows are written in one transaction: the file is imported, except its bad rows, or (if the server stops) not at all; imports run one at a time. A row whose code or e-mail another customer takes while the file is imported is reported, not written. `dryRun=true` judges the file, database checks included, and writes nothing; its `imported` counts the customers it would create.',
           ].join('\n\n'),
           tags,
           querystring: z.object({

@@ -216,6 +216,18 @@ describe('the import under load and races', () => {
     120_000,
   );
 
+  it('runs two imports of overlapping files at once without a deadlock: each code is imported once', async () => {
+    const tag = uniqueSuffix().slice(1);
+    const lines = Array.from({ length: 3000 }, (_, i) => `Overlap ${i} ${tag},O${i}-${tag},${region}`);
+    const forward = `name,code,region\n${lines.join('\n')}`;
+    const backward = `name,code,region\n${[...lines].reverse().join('\n')}`;
+    const [a, b] = await Promise.all([importCsv(forward), importCsv(backward)]);
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    expect(a.json().imported + b.json().imported).toBe(3000);
+    expect(a.json().failed.length + b.json().failed.length).toBe(3000);
+    expect(await countTagged(`${tag}`)).toBe(3000);
+  });
+
   it('reports rows that lost a race for their code or e-mail instead of writing them', async () => {
     const tag = uniqueSuffix().slice(1);
     const row = (line: number, code: string | null, email: string | null): ImportCustomer => ({

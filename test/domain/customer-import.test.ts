@@ -88,8 +88,16 @@ describe('reading the file', () => {
     expect(failed).toEqual([{ line: 5, field: 'row', reason: expect.stringMatching(/3 cells but the header names 2 columns/) }]);
   });
 
+  it('ignores empty cells at the end of the header, but not a value under them', () => {
+    const { columns, rows, failed } = read('name;region;;\nAna;Sul;;\nBia;Sul;;lost\n');
+    expect(columns).toEqual(['name', 'region']);
+    expect(rows.map((r) => r.cells)).toEqual([{ name: 'Ana', region: 'Sul' }]);
+    expect(failed).toEqual([{ line: 3, field: 'row', reason: expect.stringMatching(/4 cells but the header names 2 columns/) }]);
+  });
+
   it.each([
     ['', /empty/],
+    ['name,,region\nA,,Sul', /column 2 of the header, «», is not a column/],
     ['\uFEFF  \r\n', /empty/],
     ['name,region,notes\nA,Sul,x', /«notes», is not a column/],
     ['name,Name,region\n', /names the column name twice/],
