@@ -1,5 +1,4 @@
 import type { ImportCustomer, TakenBy } from '../domain/customer-import.js';
-import { generatedCustomerCode } from '../domain/customer-naming.js';
 import { addressKey } from '../domain/email-address.js';
 import type { Customer, CustomerCreate, CustomerListQuery, CustomerUpdate } from '../schemas/customers.js';
 import type { Queryable, Sql } from './client.js';
@@ -195,22 +194,18 @@ export interface ResolvedCustomer {
 }
 
 /**
- * The customer whose e-mail has this key, created when there is none. The unique
- * email_key makes two concurrent first e-mails from one sender resolve to one customer.
+ * The customer whose e-mail has this key, created when there is none (its code generated
+ * by the database). The unique email_key makes two concurrent first e-mails from one sender
+ * resolve to one customer.
  */
 export async function findOrCreateByEmail(sql: Sql, c: NewEmailCustomer): Promise<ResolvedCustomer> {
-  return sql.begin(async (tx) => {
-    const [inserted] = await tx<{ id: number }[]>`
-      INSERT INTO customer (name, email, email_key, region_id, customer_type_id)
-      VALUES (${c.name}, ${c.email}, ${c.emailKey}, ${c.regionId}, ${c.customerTypeId})
-      ON CONFLICT (email_key) DO NOTHING
-      RETURNING id`;
-    if (inserted) {
-      await tx`UPDATE customer SET code = ${generatedCustomerCode(inserted.id)} WHERE id = ${inserted.id}`;
-      return { id: inserted.id, created: true };
-    }
-    const [existing] = await tx<{ id: number }[]>`SELECT id FROM customer WHERE email_key = ${c.emailKey}`;
-    if (!existing) throw new Error(`customer with e-mail key ${c.emailKey} neither inserted nor found`);
-    return { id: existing.id, created: false };
-  });
+  const [inserted] = await sql<{ id: number }[]>`
+    INSERT INTO customer (name, email, email_key, region_id, customer_type_id)
+    VALUES (${c.name}, ${c.email}, ${c.emailKey}, ${c.regionId}, ${c.customerTypeId})
+    ON CONFLICT (email_key) DO NOTHING
+    RETURNING id`;
+  if (inserted) return { id: inserted.id, created: true };
+  const [existing] = await sql<{ id: number }[]>`SELECT id FROM customer WHERE email_key = ${c.emailKey}`;
+  if (!existing) throw new Error(`customer with e-mail key ${c.emailKey} neither inserted nor found`);
+  return { id: existing.id, created: false };
 }
