@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import type { Sql } from '../../db/client.js';
+import { ticketDetail, ticketPage } from '../../schemas/tickets.js';
 import { testApi, type TestApi } from '../harness/api.js';
 import { appendMail, rawMail, seedConfig, testSecrets, testSql, uniqueSuffix } from '../harness/fixtures.js';
 
@@ -73,7 +74,9 @@ describe('GET /tickets', () => {
   });
 
   it('shows each ticket with its names, without its messages or history', async () => {
-    const [item] = (await api.as('agent', `/tickets?mailboxId=${cfg.mailboxId}&limit=1`)).json().items;
+    const page = (await api.as('agent', `/tickets?mailboxId=${cfg.mailboxId}&limit=1`)).json();
+    expect(ticketPage.parse(page)).toEqual(page);
+    const [item] = page.items;
     expect(item).toEqual({
       protocol: withFile.protocol,
       status: 'open',
@@ -135,6 +138,15 @@ describe('GET /tickets', () => {
     expect(res.json().errors).toEqual([{ field: 'querystring.filterId', message: `there is no ticket filter with id ${id} that you can use` }]);
   });
 
+  it('refuses a saved filter that no longer fits the list, naming filterId', async () => {
+    const [filter] = await sql<{ id: number }[]>`
+      INSERT INTO ticket_filter (owner_user_id, name, filters) VALUES (${api.userIds.agent}, ${`Stale${uniqueSuffix()}`}, ${sql.json({ status: 'archived' })})
+      RETURNING id`;
+    const res = await api.as('agent', `/tickets?filterId=${filter!.id}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([{ field: 'querystring.filterId', message: `the ticket filter ${filter!.id} no longer fits the list's filters: change it` }]);
+  });
+
   it('answers bad input with a problem+json naming the field', async () => {
     const res = await api.as('admin', '/tickets?limit=0&status=nonsense');
     expect(res.statusCode).toBe(400);
@@ -157,7 +169,10 @@ describe('GET /tickets/:protocol', () => {
   it('returns the ticket with its customer, names, messages, attachments, steps, timeline and SLA', async () => {
     const res = await api.as('backoffice', `/tickets/${withFile.protocol}`);
     expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const ticket = res.json();
+    // The document PostgreSQL builds is exactly the documented schema: nothing more, nothing less.
+    expect(ticketDetail.parse(ticket)).toEqual(ticket);
     const [email] = await sql<{ receivedAt: string; fromAddress: string }[]>`SELECT received_at, from_address FROM inbound_email WHERE id = ${withFile.emailId}`;
     const [customer] = await sql<{ id: number; code: string | null; name: string; email: string }[]>`
       SELECT c.id, c.code, c.name, c.email FROM customer c JOIN ticket t ON t.customer_id = c.id WHERE t.protocol = ${withFile.protocol}`;
