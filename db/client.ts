@@ -28,3 +28,8 @@ export function createSql(databaseUrl: string, options: { max?: number } = {}): 
     transform: { ...postgres.camel, undefined: null },
   });
 }
+
+/** Runs `fn` in a transaction: a new one on the pool, a savepoint inside the caller's. */
+export function inTransaction<T>(sql: Queryable, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
+  return ('begin' in sql ? sql.begin(fn) : sql.savepoint(fn)) as Promise<T>;
+}

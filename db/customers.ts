@@ -1,7 +1,7 @@
 import type { ImportCustomer, TakenBy } from '../domain/customer-import.js';
 import { addressKey } from '../domain/email-address.js';
 import type { Customer, CustomerCreate, CustomerListQuery, CustomerUpdate } from '../schemas/customers.js';
-import type { Queryable, Sql } from './client.js';
+import { inTransaction, type Queryable, type Sql } from './client.js';
 import { containing, defined, toPage, where, type Page } from './crud.js';
 
 /**
@@ -16,11 +16,6 @@ const COLUMNS = (sql: Queryable) => sql`
   c.id, c.code, c.name, c.email, c.phone, c.phone2, c.mobile, c.region_id, c.customer_type_id,
   c.consent_email, c.consent_sms, c.consent_phone, c.consent_whatsapp, c.created_at, c.updated_at,
   ARRAY(SELECT o.user_id FROM customer_observer o WHERE o.customer_id = c.id ORDER BY o.user_id) AS observer_ids`;
-
-/** Runs `fn` in a transaction: a new one on the pool, or the caller's. */
-function inTransaction<T>(sql: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  return 'begin' in sql ? (sql.begin((tx) => fn(tx)) as Promise<T>) : fn(sql);
-}
 
 async function setObservers(tx: Queryable, customerId: number, userIds: number[]): Promise<void> {
   await tx`DELETE FROM customer_observer WHERE customer_id = ${customerId}`;

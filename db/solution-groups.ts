@@ -1,7 +1,6 @@
 import type { SolutionGroup, SolutionGroupCreate, SolutionGroupListQuery, SolutionGroupUpdate } from '../schemas/solution-groups.js';
-import type { Queryable } from './client.js';
+import { inTransaction, type Queryable } from './client.js';
 import { containing, defined, toPage, where, type Page } from './crud.js';
-import { inTransaction } from './users.js';
 
 /**
  * Solution groups with their members (solution_group_member, written in the same

@@ -1,12 +1,7 @@
 import type postgres from 'postgres';
 import type { Solution, SolutionCreate, SolutionListQuery, SolutionStepInput, SolutionUpdate } from '../schemas/solutions.js';
-import type { Queryable } from './client.js';
+import { inTransaction, type Queryable } from './client.js';
 import { containing, defined, toPage, where, type Page } from './crud.js';
-
-/** Runs `fn` in a transaction, or in a savepoint of the caller's. */
-function inTransaction<T>(sql: Queryable, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
-  return ('savepoint' in sql ? sql.savepoint(fn) : sql.begin(fn)) as Promise<T>;
-}
 
 /** A solution row with its steps in flow order: the row is the entity. */
 const select = (sql: Queryable) => sql`

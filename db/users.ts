@@ -1,6 +1,5 @@
-import type postgres from 'postgres';
 import type { User, UserCreate, UserListQuery, UserUpdate } from '../schemas/users.js';
-import type { Queryable } from './client.js';
+import { inTransaction, type Queryable } from './client.js';
 import { containing, defined, toPage, where, type Page } from './crud.js';
 
 /**
@@ -21,12 +20,6 @@ const SELECT = (sql: Queryable) => sql`
          COALESCE((SELECT array_agg(s.sector_id ORDER BY s.sector_id) FROM user_sector s WHERE s.user_id = u.id), '{}') AS sector_ids,
          u.active, u.available, u.registration_order, u.created_at
     FROM app_user u`;
-
-/** Runs `fn` in a transaction: a new one on the pool, a savepoint inside the caller's. */
-export function inTransaction<T>(sql: Queryable, fn: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> {
-  const run = 'begin' in sql ? sql.begin(fn) : sql.savepoint(fn);
-  return run as Promise<T>;
-}
 
 async function writeSectors(tx: Queryable, userId: number, sectorIds: number[] | undefined, replace: boolean): Promise<void> {
   if (sectorIds === undefined) return;

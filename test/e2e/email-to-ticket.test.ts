@@ -1,36 +1,13 @@
-import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Sql } from '../../db/client.js';
-import { testApi, type TestApi } from '../harness/api.js';
+import { describe, expect, it } from 'vitest';
 import { startMailboxWatcher } from '../../clients/mailbox-watchers.js';
 import type { Ticket, TicketDetail } from '../../schemas/tickets.js';
-import type { RecordedOutcome } from '../../domain/email-outcome.js';
 import { emailWorkflowId, mailboxWorkflowId } from '../../contracts/workflow-ids.js';
-import { createWorker } from '../../workers/create-worker.js';
-import { loadWorkflowBundle } from '../../workers/workflow-bundle.js';
-import { BUNDLE_CACHE } from '../harness/global-setup.js';
-import { appendMail, eventually, rawMail, seedConfig, testSecrets, testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useE2E } from '../harness/e2e.js';
+import { appendMail, eventually, rawMail, seedConfig, uniqueSuffix } from '../harness/fixtures.js';
 
-let sql: Sql;
-let client: Client;
-let connection: Connection;
-let worker: Worker;
-let running: Promise<void>;
-let testClient: TestApi;
-let bundle: { code: string };
-const taskQueue = `e2e${uniqueSuffix()}`;
-
-async function watchedMailbox(opts: { autoConvert?: boolean } = {}) {
-  const cfg = await seedConfig(sql, opts);
-  await startMailboxWatcher({ client, taskQueue, idleSeconds: 30, mailboxId: cfg.mailboxId });
-  return cfg;
-}
-
-async function api<T>(url: string): Promise<{ status: number; body: T }> {
-  const res = await testClient.as('admin', { method: 'GET', url });
-  return { status: res.statusCode, body: res.json() as T };
-}
+const e2e = useE2E('e2e');
+const { watchedMailbox, outcomeOf, get: api } = e2e;
 
 async function ticketWithSubject(mailboxId: number, subject: string): Promise<Ticket> {
   return eventually(async () => {
@@ -38,31 +15,6 @@ async function ticketWithSubject(mailboxId: number, subject: string): Promise<Ti
     return body.items.find((t) => t.subject === subject);
   }, 30_000, `a ticket with subject «${subject}»`);
 }
-
-/** Waits for the watcher to start the e-mail's workflow, then for its result. */
-async function outcomeOf(ref: { mailboxId: number; uidValidity: number; uid: number }): Promise<RecordedOutcome> {
-  const handle = client.workflow.getHandle(emailWorkflowId(ref));
-  await eventually(() => handle.describe().then(() => true, () => undefined), 30_000, `workflow ${handle.workflowId}`);
-  return handle.result() as Promise<RecordedOutcome>;
-}
-
-beforeAll(async () => {
-  sql = testSql();
-  bundle = await loadWorkflowBundle(BUNDLE_CACHE);
-  ({ worker } = await createWorker({ temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue, sql, secrets: testSecrets, workflowBundle: bundle }));
-  running = worker.run();
-  connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection });
-  testClient = await testApi(sql);
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await connection?.close();
-  await testClient?.close();
-  await sql?.end();
-});
 
 describe('an e-mail appended over IMAP becomes a ticket (Dovecot → Temporal → PostgreSQL → API)', () => {
   it('for a new customer, named after the local part of the address', async () => {
@@ -89,23 +41,23 @@ describe('an e-mail appended over IMAP becomes a ticket (Dovecot → Temporal �
     expect(outcome).toEqual({ outcome: 'ticket_created', reason: `ticket ${ticket.protocol}`, protocol: ticket.protocol });
     // Operators find it by protocol in the Temporal UI (visibility is eventually consistent).
     const found = await eventually(async () => {
-      for await (const wf of client.workflow.list({ query: `Protocol = '${ticket.protocol}'` })) return wf.workflowId;
+      for await (const wf of e2e.client.workflow.list({ query: `Protocol = '${ticket.protocol}'` })) return wf.workflowId;
       return undefined;
     }, 15_000, 'the workflow in visibility');
     expect(found).toBe(emailWorkflowId({ mailboxId: cfg.mailboxId, uidValidity, uid }));
     // …and read where it ended and why in its details.
-    const meta = await client.workflow.getHandle(found).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    const meta = await e2e.client.workflow.getHandle(found).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(meta.currentDetails).toBe(`From Antonio.Carlos@e2e-new.example: «Printer on fire»\n\n**ticket_created**: ticket ${ticket.protocol}`);
   });
 
   it('for a known customer, matched by e-mail whatever the case', async () => {
     const cfg = await watchedMailbox();
-    const [known] = await sql<{ id: number }[]>`
+    const [known] = await e2e.sql<{ id: number }[]>`
       INSERT INTO customer (code, name, email, email_key) VALUES (${`K${uniqueSuffix()}`}, 'Maria Known', 'maria@e2e-known.example', 'maria@e2e-known.example') RETURNING id`;
     await appendMail(cfg.imap, rawMail({ from: 'MARIA@E2E-Known.example', subject: 'Known sender' }));
     const ticket = await ticketWithSubject(cfg.mailboxId, 'Known sender');
     expect(ticket.customer).toMatchObject({ id: known!.id, name: 'Maria Known' });
-    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM customer WHERE email_key = 'maria@e2e-known.example'`;
+    const [row] = await e2e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM customer WHERE email_key = 'maria@e2e-known.example'`;
     expect(row!.n).toBe(1);
   });
 
@@ -124,7 +76,7 @@ describe('an e-mail appended over IMAP becomes a ticket (Dovecot → Temporal �
     const cfg = await watchedMailbox({ autoConvert: false });
     const ref = await appendMail(cfg.imap, rawMail({ subject: 'Triage me' }));
     expect(await outcomeOf({ mailboxId: cfg.mailboxId, ...ref })).toMatchObject({ outcome: 'pre_ticket' });
-    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`;
+    const [row] = await e2e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`;
     expect(row!.n).toBe(0);
   });
 });
@@ -135,19 +87,19 @@ describe('the same message delivered or processed twice gives one ticket', () =>
     const raw = rawMail({ subject: 'Only once', messageId: `<only-once${uniqueSuffix()}@test>` });
     const ref = { mailboxId: cfg.mailboxId, ...(await appendMail(cfg.imap, raw)) };
     const ticket = await ticketWithSubject(cfg.mailboxId, 'Only once');
-    const ticketCount = async () => (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`)[0]!.n;
+    const ticketCount = async () => (await e2e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`)[0]!.n;
 
     // Processing again (as after a lost activity result): same protocol back, no new ticket.
-    const again = await client.workflow.execute('processEmail', { workflowId: `again${uniqueSuffix()}`, taskQueue, args: [ref] });
+    const again = await e2e.client.workflow.execute('processEmail', { workflowId: `again${uniqueSuffix()}`, taskQueue: e2e.taskQueue, args: [ref] });
     expect(again).toMatchObject({ outcome: 'ticket_created', protocol: ticket.protocol });
 
     // The watcher dies and its cursor is lost: it re-reads the folder, but the e-mail
     // workflow ids are taken, so nothing is processed twice.
-    await client.workflow.getHandle(mailboxWorkflowId(cfg.mailboxId)).terminate('test: simulate a crash');
-    await sql`DELETE FROM mailbox_cursor WHERE mailbox_id = ${cfg.mailboxId}`;
-    await startMailboxWatcher({ client, taskQueue, idleSeconds: 30, mailboxId: cfg.mailboxId });
-    await eventually(async () => ((await sql`SELECT 1 FROM mailbox_cursor WHERE mailbox_id = ${cfg.mailboxId} AND last_uid >= ${ref.uid}`).length ? true : undefined), 20_000, 'the cursor to be rebuilt');
-    const { count: runs } = await client.workflow.count(`WorkflowId = '${emailWorkflowId(ref)}'`);
+    await e2e.client.workflow.getHandle(mailboxWorkflowId(cfg.mailboxId)).terminate('test: simulate a crash');
+    await e2e.sql`DELETE FROM mailbox_cursor WHERE mailbox_id = ${cfg.mailboxId}`;
+    await startMailboxWatcher({ client: e2e.client, taskQueue: e2e.taskQueue, idleSeconds: 30, mailboxId: cfg.mailboxId });
+    await eventually(async () => ((await e2e.sql`SELECT 1 FROM mailbox_cursor WHERE mailbox_id = ${cfg.mailboxId} AND last_uid >= ${ref.uid}`).length ? true : undefined), 20_000, 'the cursor to be rebuilt');
+    const { count: runs } = await e2e.client.workflow.count(`WorkflowId = '${emailWorkflowId(ref)}'`);
     expect(runs).toBe(1);
 
     // The same message delivered again (same Message-ID, new UID) is ignored as a duplicate.
@@ -160,35 +112,35 @@ describe('the same message delivered or processed twice gives one ticket', () =>
 
 describe('the mailbox watcher', () => {
   it('takes a burst of e-mails without a single retry', async () => {
-    const cfg = await seedConfig(sql);
+    const cfg = await seedConfig(e2e.sql);
     // The burst is waiting when the watcher starts, so it arrives as one batch. Far above
     // Dovecot's limit of 10 connections per user and IP: an IMAP login per e-mail would be
     // refused and retried.
     const refs = [];
     for (let i = 0; i < 40; i++) refs.push(await appendMail(cfg.imap, rawMail({ subject: `burst ${i}`, from: `burst${i % 3}@burst-e2e.example` })));
-    await startMailboxWatcher({ client, taskQueue, idleSeconds: 30, mailboxId: cfg.mailboxId });
+    await startMailboxWatcher({ client: e2e.client, taskQueue: e2e.taskQueue, idleSeconds: 30, mailboxId: cfg.mailboxId });
     const outcomes = await Promise.all(refs.map((r) => outcomeOf({ mailboxId: cfg.mailboxId, ...r })));
     expect(outcomes.every((o) => o.outcome === 'ticket_created')).toBe(true);
     for (const r of refs) {
-      const history = await client.workflow.getHandle(emailWorkflowId({ mailboxId: cfg.mailboxId, ...r })).fetchHistory();
+      const history = await e2e.client.workflow.getHandle(emailWorkflowId({ mailboxId: cfg.mailboxId, ...r })).fetchHistory();
       const attempts = (history.events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
       expect(attempts.length).toBeGreaterThanOrEqual(4);
       expect(attempts.every((a) => a === 1)).toBe(true);
     }
-    const [row] = await sql<{ n: number }[]>`SELECT count(DISTINCT customer_id)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`;
+    const [row] = await e2e.sql<{ n: number }[]>`SELECT count(DISTINCT customer_id)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`;
     expect(row!.n).toBe(3);
   });
 
   it('loses nothing across continue-as-new', async () => {
-    const cfg = await seedConfig(sql);
-    const first = await startMailboxWatcher({ client, taskQueue, idleSeconds: 5, mailboxId: cfg.mailboxId, roundsPerRun: 1 });
+    const cfg = await seedConfig(e2e.sql);
+    const first = await startMailboxWatcher({ client: e2e.client, taskQueue: e2e.taskQueue, idleSeconds: 5, mailboxId: cfg.mailboxId, roundsPerRun: 1 });
     for (const subject of ['round one', 'round two', 'round three']) {
       await appendMail(cfg.imap, rawMail({ subject }));
       await ticketWithSubject(cfg.mailboxId, subject);
     }
-    const current = await client.workflow.getHandle(mailboxWorkflowId(cfg.mailboxId)).describe();
+    const current = await e2e.client.workflow.getHandle(mailboxWorkflowId(cfg.mailboxId)).describe();
     expect(current.runId).not.toBe(first.firstExecutionRunId);
-    const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`;
+    const [row] = await e2e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`;
     expect(row!.n).toBe(3);
   });
 });
@@ -196,12 +148,12 @@ describe('the mailbox watcher', () => {
 describe('workflow determinism', () => {
   it('replays the histories this run produced with the current workflow code', async () => {
     const histories = [];
-    for await (const wf of client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'` })) {
-      histories.push({ workflowId: wf.workflowId, history: await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
+    for await (const wf of e2e.client.workflow.list({ query: `TaskQueue = '${e2e.taskQueue}' AND ExecutionStatus = 'Completed'` })) {
+      histories.push({ workflowId: wf.workflowId, history: await e2e.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory() });
     }
     expect(histories.length).toBeGreaterThan(0);
     for (const h of histories) {
-      await Worker.runReplayHistory({ workflowBundle: bundle }, h.history, h.workflowId);
+      await Worker.runReplayHistory({ workflowBundle: e2e.bundle }, h.history, h.workflowId);
     }
   });
 });

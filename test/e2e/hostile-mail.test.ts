@@ -1,49 +1,22 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Sql } from '../../db/client.js';
+import { describe, expect, it } from 'vitest';
 import type { Email as EmailView } from '../../schemas/emails.js';
 import type { TicketDetail as TicketView } from '../../schemas/tickets.js';
-import type { RecordedOutcome } from '../../domain/email-outcome.js';
-import { emailWorkflowId } from '../../contracts/workflow-ids.js';
-import { createWorker } from '../../workers/create-worker.js';
-import { startMailboxWatcher } from '../../clients/mailbox-watchers.js';
-import { loadWorkflowBundle } from '../../workers/workflow-bundle.js';
-import { BUNDLE_CACHE } from '../harness/global-setup.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { appendMail, eventually, rawMail, seedConfig, testSecrets, testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useE2E } from '../harness/e2e.js';
+import { appendMail, rawMail } from '../harness/fixtures.js';
 
-let sql: Sql;
-let client: Client;
-let connection: Connection;
-let worker: Worker;
-let running: Promise<void>;
-let testClient: TestApi;
-const taskQueue = `hostile${uniqueSuffix()}`;
-
-async function watchedMailbox() {
-  const cfg = await seedConfig(sql);
-  await startMailboxWatcher({ client, taskQueue, idleSeconds: 30, mailboxId: cfg.mailboxId });
-  return cfg;
-}
+const e2e = useE2E('hostile');
+const { watchedMailbox, outcomeOf } = e2e;
 
 async function api<T>(url: string): Promise<T> {
-  const res = await testClient.as('admin', url);
-  expect(res.statusCode).toBe(200);
-  return res.json() as T;
-}
-
-/** Waits for the watcher to start the e-mail's workflow, then for its result. */
-async function outcomeOf(ref: { mailboxId: number; uidValidity: number; uid: number }): Promise<RecordedOutcome> {
-  const handle = client.workflow.getHandle(emailWorkflowId(ref));
-  await eventually(() => handle.describe().then(() => true, () => undefined), 30_000, `workflow ${handle.workflowId}`);
-  return handle.result() as Promise<RecordedOutcome>;
+  const { status, body } = await e2e.get<T>(url);
+  expect(status).toBe(200);
+  return body;
 }
 
 /** The stored row (aliased, so the same with or without a camelCase transform on the client). */
 async function storedRow(ref: { mailboxId: number; uidValidity: number; uid: number }) {
-  const [row] = await sql<{ id: number; raw: Buffer; messageId: string | null; subject: string | null; fromName: string | null; textBody: string | null }[]>`
+  const [row] = await e2e.sql<{ id: number; raw: Buffer; messageId: string | null; subject: string | null; fromName: string | null; textBody: string | null }[]>`
     SELECT id, raw, message_id AS "messageId", subject, from_name AS "fromName", text_body AS "textBody" FROM inbound_email
      WHERE mailbox_id = ${ref.mailboxId} AND uid_validity = ${ref.uidValidity} AND uid = ${ref.uid}`;
   return row!;
@@ -65,24 +38,6 @@ function qpMail(h: { from: string; subject: string; body: string; messageId: str
     '',
   ].join('\r\n');
 }
-
-beforeAll(async () => {
-  sql = testSql();
-  const bundle = await loadWorkflowBundle(BUNDLE_CACHE);
-  ({ worker } = await createWorker({ temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue, sql, secrets: testSecrets, workflowBundle: bundle }));
-  running = worker.run();
-  connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection });
-  testClient = await testApi(sql);
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await connection?.close();
-  await testClient?.close();
-  await sql?.end();
-});
 
 describe('hostile mail never stops a mailbox', () => {
   it('a message with a 4 KB Message-ID becomes a ticket, and the next message is read too', async () => {
@@ -112,7 +67,7 @@ describe('a message the database refuses for good at receipt', () => {
     // Stands in for any permanent refusal (SQLSTATE 22/23/54) of one message's row; scoped to
     // this mailbox, so no other test notices it.
     const constraint = `hostile_refuse_${cfg.mailboxId}`;
-    await sql.unsafe(`ALTER TABLE inbound_email ADD CONSTRAINT ${constraint}
+    await e2e.sql.unsafe(`ALTER TABLE inbound_email ADD CONSTRAINT ${constraint}
       CHECK (mailbox_id <> ${Number(cfg.mailboxId)} OR message_id IS NULL OR message_id NOT LIKE '<refused-%') NOT VALID`);
     try {
       const raw = rawMail({ subject: 'Refused', messageId: `<refused-${randomUUID()}@hostile.example>` });
@@ -128,7 +83,7 @@ describe('a message the database refuses for good at receipt', () => {
       expect(stored.messageId).toBeNull();
       expect(stored.raw.toString()).toBe(raw);
     } finally {
-      await sql.unsafe(`ALTER TABLE inbound_email DROP CONSTRAINT ${constraint}`);
+      await e2e.sql.unsafe(`ALTER TABLE inbound_email DROP CONSTRAINT ${constraint}`);
     }
   });
 });
@@ -186,7 +141,7 @@ describe('a NUL byte (quoted-printable =00) in the text does not quarantine the 
         '',
       ].join('\r\n'),
       check: async (row) => {
-        const files = await sql<{ filename: string | null; content: Buffer }[]>`SELECT filename, content FROM email_attachment WHERE email_id = ${row.id}`;
+        const files = await e2e.sql<{ filename: string | null; content: Buffer }[]>`SELECT filename, content FROM email_attachment WHERE email_id = ${row.id}`;
         expect(files).toEqual([{ filename: 'report.txt', content: Buffer.from('report contents\n') }]);
       },
     },
