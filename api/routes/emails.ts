@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { getEmail, getEmailAttachment, getRawEmail, listEmails } from '../../db/email-queries.js';
+import { getEmail, getEmailAttachment, getRaw, listEmails } from '../../db/inbound-emails.js';
 import { ANY_ROLE } from '../../domain/roles.js';
 import { idPath } from '../../schemas/common.js';
 import { emailAttachmentPath, emailDetail, emailListQuery, emailPage } from '../../schemas/emails.js';
@@ -57,9 +57,9 @@ export function emailRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        const raw = await getRawEmail(deps.sql, req.params.id);
-        if (!raw) throw missing(req.params.id);
-        return sendDownload(reply, { filename: `email-${req.params.id}.eml`, contentType: 'message/rfc822', content: raw });
+        const stored = await getRaw(deps.sql, req.params.id);
+        if (!stored) throw missing(req.params.id);
+        return sendDownload(reply, { filename: `email-${req.params.id}.eml`, contentType: 'message/rfc822', content: stored.raw });
       },
     );
 
