@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { id, idParam, page, pageQuery, searchParam, text, timestamp } from './common.js';
-import { savedTicketFilters, ticketFilters } from './tickets.js';
+import { savedTicketFilters, shownTicketFilters } from './tickets.js';
 
 /** A saved ticket filter: a named set of the ticket list's filters, personal or shared with a sector. */
 export const ticketFilter = z
@@ -9,7 +9,7 @@ export const ticketFilter = z
     name: z.string(),
     ownerUserId: z.number().describe('who saved it; only they (or an admin) may change or delete it'),
     sectorId: z.number().nullable().describe('shared with the members of this sector; null = personal'),
-    filters: ticketFilters.describe('the ticket list\'s filters it applies (GET /tickets?filterId=...)'),
+    filters: shownTicketFilters.describe('the ticket list\'s filters it applies (GET /tickets?filterId=...)'),
     createdAt: timestamp,
   })
   .meta({ id: 'TicketFilter' });

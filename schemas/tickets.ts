@@ -28,6 +28,17 @@ export const ticketFilters = z.object({
 /** The same filters as a saved filter's body holds them: unknown fields refused. */
 export const savedTicketFilters = z.strictObject(ticketFilters.shape);
 
+/**
+ * The filters as a saved filter shows them: as stored (ids as numbers, other values as text),
+ * an output schema without the input's transforms, so a filter saved before a value was
+ * renamed is still listed (and refused, naming it, when applied to the list).
+ */
+export const shownTicketFilters = z
+  .object(Object.fromEntries(Object.keys(ticketFilters.shape).map((k) => [k, (k.endsWith('Id') ? z.number() : z.string()).optional()])) as {
+    [K in keyof typeof ticketFilters.shape]: z.ZodOptional<K extends `${string}Id` ? z.ZodNumber : z.ZodString>;
+  })
+  .meta({ id: 'TicketFilters' });
+
 export const ticketListQuery = ticketFilters.extend({
   limit: intParam(1, 200).default(50).describe('page size, 1 to 200 (default 50)'),
   before: idParam.optional().describe('the `nextBefore` of the previous page'),

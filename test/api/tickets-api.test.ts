@@ -145,6 +145,10 @@ describe('GET /tickets', () => {
     const res = await api.as('agent', `/tickets?filterId=${filter!.id}`);
     expect(res.statusCode).toBe(400);
     expect(res.json().errors).toEqual([{ field: 'querystring.filterId', message: `the ticket filter ${filter!.id} no longer fits the list's filters: change it` }]);
+    // It is still listed as stored, so its owner can see and change it.
+    const listed = await api.as('agent', `/ticket-filters?limit=200`);
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json().items).toContainEqual(expect.objectContaining({ id: filter!.id, filters: { status: 'archived' } }));
   });
 
   it('answers bad input with a problem+json naming the field', async () => {
