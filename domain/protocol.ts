@@ -9,7 +9,7 @@ export function formatProtocol(year: number, sequence: number): string {
   return `${year}${String(sequence).padStart(6, '0')}`;
 }
 
-export const PROTOCOL_PATTERN = /^\d{10,}$/;
+export const PROTOCOL_PATTERN = /^\d{10,20}$/;
 
 export function isProtocol(value: string): boolean {
   return PROTOCOL_PATTERN.test(value);

@@ -109,7 +109,7 @@ export const ticketDetail = ticket
 
 export const ticketPage = z.object({ items: z.array(ticket), nextBefore: z.number().nullable().describe('pass as `before` for the next page; null on the last page') });
 
-export const protocolPath = z.object({ protocol: z.string().regex(PROTOCOL_PATTERN, 'a protocol is 10 or more digits, e.g. 2026000001') });
+export const protocolPath = z.object({ protocol: z.string().regex(PROTOCOL_PATTERN, 'a protocol is 10 to 20 digits, e.g. 2026000001') });
 export const attachmentPath = protocolPath.extend({ id: idParam });
 
 export type TicketFilters = z.infer<typeof ticketFilters>;

@@ -31,10 +31,19 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
 const frameworkErrors: FastifyServerOptions['frameworkErrors'] = (error, _req, reply) => {
   const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
   const detail = tooLong
-    ? 'A path parameter is too long (100 characters at most); ids and protocols are much shorter.'
+    ? 'A path parameter is too long; ids and protocols are much shorter.'
     : 'The URL is not valid: a percent-encoded character (%XX) is broken.';
   const status = tooLong ? 414 : 400;
   void (reply as FastifyReply).code(status).type('application/problem+json').send({ type: 'about:blank', title: STATUS_CODES[status], status, detail });
 };
 
-export const serverErrorOptions: Pick<FastifyServerOptions, 'clientErrorHandler' | 'frameworkErrors'> = { clientErrorHandler, frameworkErrors };
+/**
+ * Path parameters as long as a request line can be (Node reads 16 KB of headers at most), so
+ * the route's schema judges them and names the field (`params.id`); the router's 414 stays as
+ * the last resort.
+ */
+export const serverErrorOptions: Pick<FastifyServerOptions, 'clientErrorHandler' | 'frameworkErrors' | 'routerOptions'> = {
+  clientErrorHandler,
+  frameworkErrors,
+  routerOptions: { maxParamLength: 16_384 },
+};

@@ -237,7 +237,7 @@ describe('GET /tickets/:protocol', () => {
   it('says 400 for something that is not a protocol', async () => {
     const res = await api.as('admin', '/tickets/abc');
     expect(res.statusCode).toBe(400);
-    expect(res.json().detail).toMatch(/a protocol is 10 or more digits/);
+    expect(res.json().detail).toMatch(/a protocol is 10 to 20 digits/);
   });
 });
 
