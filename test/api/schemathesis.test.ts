@@ -64,6 +64,9 @@ it('finds no server error, no schema violation and no undocumented status', { ti
     (r) => ({ code: 0, out: r.stdout + r.stderr }),
     (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
   );
-  const summary = result.out.split('\n').filter((l) => /passed|failed|errored|operations|cases/i.test(l)).slice(-6).join('\n');
-  expect(result.code, result.code === 0 ? summary : result.out.slice(-20_000)).toBe(0);
+  expect(result.code, result.out.slice(-20_000)).toBe(0);
+  // One line for the record: how much was tried.
+  const cases = /(\d+) generated/.exec(result.out)?.[1];
+  const operations = /Tested: (\d+)/.exec(result.out)?.[1];
+  console.log(`[schemathesis] ${operations ?? '?'} operations, ${cases ?? '?'} test cases, no failures`);
 });
