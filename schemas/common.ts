@@ -54,7 +54,7 @@ export const enumParam = <const T extends readonly [string, ...string[]]>(values
   z.enum(values, { error: (i) => (Array.isArray(i.input) ? ONE_VALUE : `must be one of: ${values.join(', ')}`) });
 
 /** Keyset pagination of configuration lists, oldest first: `after` is the previous page's `nextAfter`. */
-export const pageQuery = z.object({
+export const pageQuery = z.strictObject({
   limit: intParam(1, 200).default(50).describe('page size, 1 to 200 (default 50)'),
   after: idParam.optional().describe('the `nextAfter` of the previous page'),
 });

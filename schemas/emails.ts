@@ -36,7 +36,7 @@ export const emailDetail = email
   })
   .meta({ id: 'EmailDetail' });
 
-export const emailListQuery = z.object({
+export const emailListQuery = z.strictObject({
   limit: intParam(1, 200).default(50).describe('page size, 1 to 200 (default 50)'),
   before: idParam.optional().describe('the `nextBefore` of the previous page'),
   mailboxId: idParam.optional(),

@@ -39,7 +39,8 @@ export const shownTicketFilters = z
   })
   .meta({ id: 'TicketFilters' });
 
-export const ticketListQuery = ticketFilters.extend({
+export const ticketListQuery = z.strictObject({
+  ...ticketFilters.shape,
   limit: intParam(1, 200).default(50).describe('page size, 1 to 200 (default 50)'),
   before: idParam.optional().describe('the `nextBefore` of the previous page'),
   filterId: idParam.optional().describe('apply this saved ticket filter (see /ticket-filters); the other parameters given override its values'),

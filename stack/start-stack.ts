@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import type { LogLevel } from '@temporalio/worker';
 import { buildApp } from '../api/app.js';
 import { ensureMailboxWatchers } from '../clients/mailbox-watchers.js';
 import type { Env } from '../config/env.js';
@@ -11,6 +11,7 @@ import { ensureAdminKey } from '../db/api-keys.js';
 import { createSql } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { createWorker } from '../workers/create-worker.js';
+import { installRuntime } from '../workers/runtime.js';
 import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
 import { DEMO_MAILBOX, startDemoMailbox } from './demo-mailbox.js';
 import { seedDemo, viaInject } from './demo-seed.js';
@@ -61,7 +62,7 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
   // The launcher owns Ctrl-C: it stops the API first, then the worker, then the servers.
   // Installed before anything (the SDK download path) can create the default runtime.
   // Worker lifecycle chatter stays out of the terminal unless LOG_LEVEL asks for it.
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(temporalLogLevel(env.LOG_LEVEL)) });
+  installRuntime(temporalLogLevel(env.LOG_LEVEL), { shutdownSignals: [] });
   try {
     // What an earlier launcher, killed before it could stop them, left running.
     await stopLeftovers(resolve(dataDir, 'run'), log);

@@ -6,6 +6,7 @@ import { parseSecretsKey, secretBox } from '../config/secret-box.js';
 import { createSql } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { createWorker } from './create-worker.js';
+import { installRuntime, sdkLogLevel } from './runtime.js';
 import { loadWorkflowBundle } from './workflow-bundle.js';
 
 /**
@@ -14,6 +15,7 @@ import { loadWorkflowBundle } from './workflow-bundle.js';
  * has its watcher (idempotent), so a fresh cluster starts reading mail by itself.
  */
 const env = loadEnv();
+installRuntime(sdkLogLevel(env.LOG_LEVEL));
 const databaseUrl = requireSetting(env, 'DATABASE_URL');
 const temporalAddress = requireSetting(env, 'TEMPORAL_ADDRESS');
 const secrets = secretBox(parseSecretsKey(requireSetting(env, 'SECRETS_KEY')));

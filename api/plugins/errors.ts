@@ -86,7 +86,7 @@ export const errorsPlugin = fp(async (app: FastifyInstance, deps: { sql: Sql }) 
         const field = [err.validationContext, ...v.instancePath.split('/').filter(Boolean)].join('.');
         const params = v.params as { keys?: string[]; input?: unknown } | undefined;
         // Name each unknown field, and say "is required" rather than "received undefined".
-        if (v.keyword === 'unrecognized_keys' && params?.keys) return params.keys.map((k) => ({ field: `${field}.${k}`, message: 'is not a field here; see /docs' }));
+        if (v.keyword === 'unrecognized_keys' && params?.keys) return params.keys.map((k) => ({ field: `${field}.${k}`, message: 'is not known here; see /docs' }));
         if (v.keyword === 'invalid_type' && /received undefined$/.test(v.message ?? '')) return [{ field, message: 'is required' }];
         return [{ field, message: v.message ?? 'is invalid' }];
       });

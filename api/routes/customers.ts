@@ -166,7 +166,7 @@ export function customersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             'A `text/csv` attachment, `customers-template.csv`: the header row and one example row to overwrite (its region and customer ' +
             "type are named as in this installation). UTF-8 with a BOM, so Excel shows accents. `delimiter=semicolon` suits Excel in locales whose decimal separator is a comma (Brazil); the default is comma.",
           tags,
-          querystring: z.object({ delimiter: enumParam(['comma', 'semicolon']).optional().describe('default comma') }),
+          querystring: z.strictObject({ delimiter: enumParam(['comma', 'semicolon']).optional().describe('default comma') }),
           response: { 200: { description: 'the template, as a file to save', content: { 'text/csv': { schema: z.string() } } } },
         },
       },
@@ -198,7 +198,7 @@ export function customersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
             'The good rows are written in one transaction: the file is imported, except its bad rows, or (if the server stops) not at all; imports run one at a time. A row whose code or e-mail another customer takes while the file is imported is reported, not written. `dryRun=true` judges the file, database checks included, and writes nothing; its `imported` counts the customers it would create.',
           ].join('\n\n'),
           tags,
-          querystring: z.object({
+          querystring: z.strictObject({
             dryRun: boolParam.optional().describe('true = report only, write nothing'),
             customerTypeId: idParam.optional().describe('the customer type of rows that name none'),
           }),

@@ -57,7 +57,7 @@ it('finds no server error, no schema violation and no undocumented status', { ti
     'run', `http://127.0.0.1:${port}/docs/json`,
     '--checks', 'all', '--exclude-checks', 'positive_data_acceptance',
     '--max-examples', process.env.SCHEMATHESIS_EXAMPLES ?? '20',
-    '--workers', '2', '--request-timeout', '10', '--no-color',
+    '--workers', '1', '--request-timeout', '10', '--no-color',
     '-H', `Authorization: Bearer ${api.keys.admin}`,
   ];
   const result = await run(st, args, { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_HOOKS: '' } }).then(

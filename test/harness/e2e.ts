@@ -6,6 +6,7 @@ import { emailWorkflowId } from '../../contracts/workflow-ids.js';
 import type { Sql } from '../../db/client.js';
 import type { RecordedOutcome } from '../../domain/email-outcome.js';
 import { createWorker } from '../../workers/create-worker.js';
+import { installRuntime } from '../../workers/runtime.js';
 import { loadWorkflowBundle } from '../../workers/workflow-bundle.js';
 import { testApi, type TestApi } from './api.js';
 import { testSecrets, testSql, uniqueSuffix } from './common.js';
@@ -38,6 +39,8 @@ export function useE2E(name: string): E2E {
   let connection: Connection | undefined;
 
   beforeAll(async () => {
+    // The test run's output shows failures, not the worker's chatter.
+    installRuntime('WARN', { coreLevel: 'ERROR' });
     rig.sql = testSql();
     rig.bundle = await loadWorkflowBundle(BUNDLE_CACHE);
     ({ worker } = await createWorker({ temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue: rig.taskQueue, sql: rig.sql, secrets: testSecrets, workflowBundle: rig.bundle }));
@@ -61,7 +64,7 @@ export function useE2E(name: string): E2E {
   };
   rig.outcomeOf = async (ref) => {
     const handle = rig.client.workflow.getHandle(emailWorkflowId(ref));
-    await eventually(() => handle.describe().then(() => true, () => undefined), 30_000, `workflow ${handle.workflowId}`);
+    await eventually(() => handle.describe().then(() => true, () => undefined), 50_000, `workflow ${handle.workflowId}`);
     return handle.result() as Promise<RecordedOutcome>;
   };
   rig.get = async <T>(url: string) => {

@@ -1,0 +1,49 @@
+import { inspect } from 'node:util';
+import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { UNPROCESSABLE } from '../contracts/failures.js';
+
+const SEVERITY: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
+
+function write(entry: LogEntry, level: LogLevel, line: string): void {
+  process.stderr.write(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${level}] ${line}\n`);
+}
+
+/**
+ * The worker's log: as the SDK writes it, except that an activity failing on purpose (an
+ * `Unprocessable` message, which its workflow records as quarantined) is one INFO line, not
+ * a WARN with a stack trace.
+ */
+export function workerLogger(level: LogLevel): DefaultLogger {
+  return new DefaultLogger(level, (entry) => {
+    const error = (entry.meta as { error?: { type?: string; message?: string } } | undefined)?.error;
+    if (entry.message === 'Activity failed' && error?.type === UNPROCESSABLE) {
+      if (SEVERITY[level] > SEVERITY.INFO) return;
+      const { activityType, workflowId } = entry.meta as { activityType?: string; workflowId?: string };
+      return write(entry, 'INFO', `${workflowId}: ${activityType} refused the message: ${error.message} (it is quarantined)`);
+    }
+    write(entry, entry.level, entry.meta === undefined ? entry.message : `${entry.message} ${inspect(entry.meta, { depth: 4, breakLength: Infinity })}`);
+  });
+}
+
+/** The SDK's level for a LOG_LEVEL setting. */
+export function sdkLogLevel(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'): LogLevel {
+  if (level === 'debug' || level === 'trace') return level.toUpperCase() as LogLevel;
+  return level === 'info' ? 'INFO' : level === 'warn' ? 'WARN' : 'ERROR';
+}
+
+let installed = false;
+
+/**
+ * Installs the SDK runtime with this logger, once per process (later calls do nothing). The
+ * native core's own log lines go through it too, at `coreLevel` at the least severe (default:
+ * `level`).
+ */
+export function installRuntime(level: LogLevel, opts: { shutdownSignals?: NodeJS.Signals[]; coreLevel?: LogLevel } = {}): void {
+  if (installed) return;
+  Runtime.install({
+    logger: workerLogger(level),
+    telemetryOptions: { logging: { filter: { core: opts.coreLevel ?? level, other: 'ERROR' }, forward: {} } },
+    ...(opts.shutdownSignals ? { shutdownSignals: opts.shutdownSignals } : {}),
+  });
+  installed = true;
+}
