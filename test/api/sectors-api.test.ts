@@ -75,4 +75,11 @@ describe('/sectors with hostile bodies', () => {
       checkCase(await post({ ...c.body, name: c.field === 'body.name' ? c.body.name : `${c.name}${sfx}` }), c);
     }
   });
+
+  it('answers each change with a 4xx naming the field, or stores the value as sent', async () => {
+    const { id } = (await post({ name: `Hostile patch${sfx}` })).json();
+    for (const c of hostileBodies({ name: `Renamed${sfx}`, calendarId: 1 }, { required: [], ids: ['calendarId'] })) {
+      checkCase(await api.as('admin', { method: 'PATCH', url: `/sectors/${id}`, payload: c.body }), c);
+    }
+  });
 });
