@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Sql } from '../../db/client.js';
 import { ALWAYS_OPEN } from '../../domain/business-calendar.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { uniqueSuffix } from '../harness/fixtures.js';
 import { checkCase, hostileBodies } from '../harness/hostile-bodies.js';
 
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 const sfx = uniqueSuffix();
 
-beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
-});
 
 const closed = { monday: [], tuesday: [], wednesday: [], thursday: [], friday: [], saturday: [], sunday: [] };
 const office = { ...closed, monday: [{ from: '08:00', to: '12:00' }, { from: '13:00', to: '18:00' }], friday: [{ from: '08:00', to: '12:00' }] };

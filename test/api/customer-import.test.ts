@@ -1,14 +1,15 @@
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../db/client.js';
 import { insertImported } from '../../db/customers.js';
 import type { ImportCustomer } from '../../domain/customer-import.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { uniqueSuffix } from '../harness/fixtures.js';
 
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 const sfx = uniqueSuffix();
 const region = `Região Sudeste${sfx}`;
 let regionId: number;
@@ -17,16 +18,10 @@ const company = `Empresa${sfx}`;
 let personId: number;
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   const [created] = await sql<{ id: number }[]>`INSERT INTO region (name) VALUES (${region}) RETURNING id`;
   regionId = created!.id;
   const types = await sql<{ id: number }[]>`INSERT INTO customer_type (name) VALUES (${company}), (${`Pessoa Física${sfx}`}) RETURNING id`;
   [companyId, personId] = types.map((t) => t.id) as [number, number];
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 const importCsv = (body: string | Buffer, query = '', who: 'admin' | 'agent' = 'admin', contentType = 'text/csv') =>

@@ -1,14 +1,15 @@
 import { randomInt } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../db/client.js';
 import { findOrCreateByEmail } from '../../db/customers.js';
 import { generatedCustomerCode } from '../../domain/customer-naming.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { uniqueSuffix } from '../harness/fixtures.js';
 import { checkCase, hostileBodies } from '../harness/hostile-bodies.js';
 
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 const sfx = uniqueSuffix();
 let north: number;
 let south: number;
@@ -16,15 +17,9 @@ let company: number;
 let person: number;
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   const [n, s] = await sql<{ id: number }[]>`INSERT INTO region (name) VALUES (${`North${sfx}`}), (${`South${sfx}`}) RETURNING id`;
   const [c, p] = await sql<{ id: number }[]>`INSERT INTO customer_type (name) VALUES (${`Company${sfx}`}), (${`Person${sfx}`}) RETURNING id`;
   [north, south, company, person] = [n!.id, s!.id, c!.id, p!.id];
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 let serial = 0;

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import type { Sql } from '../../db/client.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { appendMail, seedConfig, testSecrets, testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { appendMail, seedConfig, testSecrets, uniqueSuffix } from '../harness/fixtures.js';
 
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 let cfg: Awaited<ReturnType<typeof seedConfig>>;
 let act: ReturnType<typeof createActivities>;
 const image = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0x10]);
@@ -49,15 +50,9 @@ async function receive(raw: string, opts: { parse?: boolean } = {}): Promise<num
 let emailId: number;
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   cfg = await seedConfig(sql);
   act = createActivities({ sql, secrets: testSecrets });
   emailId = await receive(RAW);
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 describe('GET /emails/:id', () => {

@@ -1,22 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app.js';
-import { createSql, type Sql } from '../../db/client.js';
+import { createSql } from '../../db/client.js';
 import { freePort } from '../../stack/free-port.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSecrets, testSql } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { testSecrets } from '../harness/fixtures.js';
 
-let sql: Sql;
 let api: TestApi;
+useTestApi((_sql, a) => (api = a));
 
-beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
-});
 
 describe('/health and /ready', () => {
   it('answer without a key when everything is up', async () => {

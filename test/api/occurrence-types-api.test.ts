@@ -1,25 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../db/client.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { uniqueSuffix } from '../harness/fixtures.js';
 import { checkCase, hostileBodies } from '../harness/hostile-bodies.js';
 
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 const sfx = uniqueSuffix();
 let sectorA: number;
 let sectorB: number;
 let group: number;
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   [sectorA, sectorB] = (await sql<{ id: number }[]>`INSERT INTO sector (name) VALUES (${`OtA${sfx}`}), (${`OtB${sfx}`}) RETURNING id`).map((r) => r.id) as [number, number];
   group = (await sql<{ id: number }[]>`INSERT INTO solution_group (name) VALUES (${`OtGroup${sfx}`}) RETURNING id`)[0]!.id;
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 const post = (payload: unknown) => api.as('admin', { method: 'POST', url: '/occurrence-types', payload: payload as object });

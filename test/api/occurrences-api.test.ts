@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../db/client.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { uniqueSuffix } from '../harness/fixtures.js';
 import { checkCase, hostileBodies } from '../harness/hostile-bodies.js';
 
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 const sfx = uniqueSuffix();
 let typeA: number;
 let typeB: number;
@@ -16,16 +17,10 @@ let alert: number;
 const one = async (q: Promise<{ id: number }[]>) => (await q)[0]!.id;
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   [typeA, typeB] = (await sql<{ id: number }[]>`INSERT INTO occurrence_type (name) VALUES (${`OcA${sfx}`}), (${`OcB${sfx}`}) RETURNING id`).map((r) => r.id) as [number, number];
   sector = await one(sql`INSERT INTO sector (name) VALUES (${`OcSector${sfx}`}) RETURNING id`);
   group = await one(sql`INSERT INTO solution_group (name) VALUES (${`OcGroup${sfx}`}) RETURNING id`);
   alert = await one(sql`INSERT INTO alert (name, thresholds) VALUES (${`OcAlert${sfx}`}, '{50,100}') RETURNING id`);
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 const post = (payload: unknown) => api.as('admin', { method: 'POST', url: '/occurrences', payload: payload as object });

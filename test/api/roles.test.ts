@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createKey, revokeKey } from '../../db/api-keys.js';
 import type { Sql } from '../../db/client.js';
 import { ROLES } from '../../domain/roles.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSql } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
 
 /**
  * Every route × every role, generated from the routes the app registered: a new route is in
@@ -12,18 +11,13 @@ import { testSql } from '../harness/fixtures.js';
  */
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 let revoked: string;
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   const key = await createKey(sql, api.userIds.admin, 'to be revoked');
   await revokeKey(sql, key.id);
   revoked = key.key;
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 const PARAMS: Record<string, string> = { protocol: '1999000001' };

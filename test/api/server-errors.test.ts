@@ -1,12 +1,10 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sql } from '../../db/client.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSql } from '../harness/fixtures.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestApi, type TestApi } from '../harness/api.js';
 
 /** What reaches the API before any route runs, sent as raw bytes over a real socket. */
-let sql: Sql;
 let api: TestApi;
+useTestApi((_sql, a) => (api = a));
 let port: number;
 
 function send(request: string): Promise<{ status: number; type: string; body: string }> {
@@ -23,14 +21,8 @@ function send(request: string): Promise<{ status: number; type: string; body: st
 }
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   port = (api.app.server.address() as net.AddressInfo).port;
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 const get = (path: string, headers = '') => `GET ${path} HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer ${api.keys.admin}\r\n${headers}Connection: close\r\n\r\n`;

@@ -1,25 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../db/client.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { uniqueSuffix } from '../harness/fixtures.js';
 import { checkCase, hostileBodies } from '../harness/hostile-bodies.js';
 
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 const sfx = uniqueSuffix();
 let ana: number;
 let joao: number;
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   const user = async (login: string) => (await api.as('admin', { method: 'POST', url: '/users', payload: { login: `${login}${sfx}`, name: login, role: 'agent' } })).json().id as number;
   ana = await user('ana');
   joao = await user('joao');
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 const post = (payload: unknown) => api.as('admin', { method: 'POST', url: '/solution-groups', payload: payload as object });

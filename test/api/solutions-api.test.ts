@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../../db/client.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { uniqueSuffix } from '../harness/fixtures.js';
 import { checkCase, hostileBodies } from '../harness/hostile-bodies.js';
 
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 const sfx = uniqueSuffix();
 let sectorA: number;
 let sectorB: number;
@@ -13,18 +14,12 @@ let occurrenceA: number;
 let occurrenceB: number;
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   [sectorA, sectorB] = (await sql<{ id: number }[]>`INSERT INTO sector (name) VALUES (${`SoA${sfx}`}), (${`SoB${sfx}`}) RETURNING id`).map((r) => r.id) as [number, number];
   const [type] = await sql<{ id: number }[]>`INSERT INTO occurrence_type (name) VALUES (${`SoType${sfx}`}) RETURNING id`;
   [occurrenceA, occurrenceB] = (
     await sql<{ id: number }[]>`INSERT INTO occurrence (occurrence_type_id, name, sla_value, sla_unit)
                                 VALUES (${type!.id}, ${`SoOccA${sfx}`}, 4, 'hours'), (${type!.id}, ${`SoOccB${sfx}`}, 1, 'days') RETURNING id`
   ).map((r) => r.id) as [number, number];
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 const post = (payload: unknown) => api.as('admin', { method: 'POST', url: '/solutions', payload: payload as object });

@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../db/api-keys.js';
 import type { Sql } from '../../db/client.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { uniqueSuffix } from '../harness/fixtures.js';
 import { checkCase, hostileBodies } from '../harness/hostile-bodies.js';
 
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 const sfx = uniqueSuffix();
 /** The agent and the backoffice user belong to `shared`; the outsider (an agent) to `elsewhere`. */
 let shared: number;
@@ -14,8 +15,6 @@ let elsewhere: number;
 let outsider: { key: string; id: number };
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   [shared, elsewhere] = await Promise.all(
     ['Shared', 'Elsewhere'].map(async (n) => (await sql<{ id: number }[]>`INSERT INTO sector (name) VALUES (${n + sfx}) RETURNING id`)[0]!.id),
   ) as [number, number];
@@ -26,10 +25,6 @@ beforeAll(async () => {
     { userId: api.userIds.backoffice, sectorId: shared },
     { userId: outsider.id, sectorId: elsewhere },
   ])}`;
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 type Who = Parameters<TestApi['as']>[0];

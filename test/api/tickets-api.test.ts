@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import type { Sql } from '../../db/client.js';
 import { ticketDetail, ticketPage } from '../../schemas/tickets.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { appendMail, rawMail, seedConfig, testSecrets, testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { appendMail, rawMail, seedConfig, testSecrets, uniqueSuffix } from '../harness/fixtures.js';
 
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 let cfg: Awaited<ReturnType<typeof seedConfig>>;
 const protocols: string[] = [];
 /** The ticket opened from an e-mail with an attachment whose name is hostile. */
@@ -42,8 +43,6 @@ function withAttachment(subject: string): string {
 }
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   cfg = await seedConfig(sql);
   const act = createActivities({ sql, secrets: testSecrets });
   const open = async (raw: string) => {
@@ -55,10 +54,6 @@ beforeAll(async () => {
   // Three tickets through the real activities, oldest first.
   for (const subject of ['first', 'second', 'third']) protocols.push((await open(rawMail({ subject, from: `${subject}@api.example` }))).protocol);
   withFile = await open(withAttachment('with a file'));
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 const subjects = (res: { json(): { items: { subject: string }[] } }) => res.json().items.map((t) => t.subject);

@@ -1,28 +1,23 @@
 import { randomInt } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../../db/api-keys.js';
 import type { Sql } from '../../db/client.js';
 import { LastActiveAdminError, users } from '../../db/users.js';
-import { testApi, type TestApi } from '../harness/api.js';
-import { testSql, uniqueSuffix } from '../harness/fixtures.js';
+import { useTestApi, type TestApi } from '../harness/api.js';
+import { uniqueSuffix } from '../harness/fixtures.js';
 import { checkCase, hostileBodies } from '../harness/hostile-bodies.js';
 
 let sql: Sql;
 let api: TestApi;
+useTestApi((s, a) => ([sql, api] = [s, a]));
 const sfx = uniqueSuffix();
 let sectorA: number;
 let sectorB: number;
 
 beforeAll(async () => {
-  sql = testSql();
-  api = await testApi(sql);
   const sector = async (name: string) => (await api.as('admin', { method: 'POST', url: '/sectors', payload: { name } })).json().id as number;
   sectorA = await sector(`Users A${sfx}`);
   sectorB = await sector(`Users B${sfx}`);
-});
-afterAll(async () => {
-  await api.close();
-  await sql.end();
 });
 
 const post = (payload: unknown) => api.as('admin', { method: 'POST', url: '/users', payload: payload as object });

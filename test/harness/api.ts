@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp, type App } from '../../api/app.js';
 import { createKey, ensureAdminKey } from '../../db/api-keys.js';
 import type { Sql } from '../../db/client.js';
 import { users } from '../../db/users.js';
 import { ROLES, type Role } from '../../domain/roles.js';
-import { testSecrets, uniqueSuffix } from './common.js';
+import { testSecrets, testSql, uniqueSuffix } from './common.js';
 
 export interface TestApi {
   app: App;
@@ -50,4 +50,22 @@ export async function testApi(sql: Sql, opts: { taskQueue?: string } = {}): Prom
       await connection.close();
     },
   };
+}
+
+/**
+ * The test file's database pool and API, made before its tests and closed after them; `use`
+ * receives them (the file's own `beforeAll` hooks, registered later, run after this one).
+ */
+export function useTestApi(use: (sql: Sql, api: TestApi) => void): void {
+  let sql: Sql | undefined;
+  let api: TestApi | undefined;
+  beforeAll(async () => {
+    sql = testSql();
+    api = await testApi(sql);
+    use(sql, api);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await sql?.end();
+  });
 }
