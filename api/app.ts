@@ -16,6 +16,7 @@ import { occurrencesRoutes } from './routes/occurrences.js';
 import { solutionsRoutes } from './routes/solutions.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { mailboxesRoutes } from './routes/mailboxes.js';
+import { contractsRoutes } from './routes/contracts.js';
 import { customersRoutes } from './routes/customers.js';
 import { ticketFiltersRoutes } from './routes/ticket-filters.js';
 import { emailRoutes } from './routes/emails.js';
@@ -39,6 +40,7 @@ const ROUTES = [
   alertsRoutes,
   mailboxesRoutes,
   customersRoutes,
+  contractsRoutes,
   ticketRoutes,
   ticketFiltersRoutes,
   emailRoutes,

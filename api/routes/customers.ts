@@ -3,9 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isPostgresError } from '../../db/constraint-errors.js';
-import { contracts } from '../../db/contracts.js';
 import { customers, importLookups, insertImported, takenBy } from '../../db/customers.js';
-import { defined } from '../../db/crud.js';
 import {
   byLine,
   CsvFileError,
@@ -21,7 +19,6 @@ import {
 } from '../../domain/customer-import.js';
 import { ADMIN_ONLY, ANY_ROLE, TICKET_ROLES } from '../../domain/roles.js';
 import { boolParam, enumParam, idParam, idPath } from '../../schemas/common.js';
-import { contract, contractCreate, contractListQuery, contractPage, contractProblems, contractUpdate } from '../../schemas/contracts.js';
 import { checkCustomer, customer, customerCreate, customerListQuery, customerPage, customerUpdate, importReport, reservedCodeProblem } from '../../schemas/customers.js';
 import type { AppDeps } from '../deps.js';
 import { badRequest, HttpProblem, notFound } from '../plugins/errors.js';
@@ -31,7 +28,6 @@ const IMPORT_BODY_LIMIT = 50 * 1024 * 1024;
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/x-csv', 'application/vnd.ms-excel'];
 
 const noCustomer = (id: number) => notFound(`There is no customer with id ${id}.`);
-const noContract = (id: number) => notFound(`There is no contract with id ${id}.`);
 
 /**
  * The database's verdicts that name a column the request does not have: the unique e-mail
@@ -52,8 +48,8 @@ async function asRequestProblem(sql: AppDeps['sql'], err: unknown): Promise<unkn
 }
 
 /**
- * Customers (SPEC §3, seed 002): CRUD with observers, search, contracts, and the CSV import
- * with its downloadable template.
+ * Customers (SPEC §3, seed 002): CRUD with observers, search, and the CSV import with its
+ * downloadable template. Their contracts: routes/contracts.ts.
  */
 export function customersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -267,75 +263,5 @@ export function customersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       onRequest: notAllowed,
       handler: notAllowed,
     });
-
-    // ---------------------------------------------------------------- contracts
-
-    const contractTags = ['contracts'];
-    const contractRules =
-      'Rules: `endsOn` is not before `startsOn`; the SLA package is `slaValue` + `slaUnit`, both or neither; `number` is unique across all customers (409). ' +
-      "`validToday` (today, by the database's date, is within startsOn..endsOn) and `inForce` (active and valid today: its SLA package overrides the occurrence SLA on the customer's tickets) are computed on every read. " +
-      'Reading is open to every role; changing contracts is for admins, since their SLA packages change service levels.';
-
-    app.get(
-      '/customers/:id/contracts',
-      {
-        config: { roles: ANY_ROLE },
-        schema: { summary: "List a customer's contracts", description: contractRules, tags: contractTags, params: idPath, querystring: contractListQuery, response: { 200: contractPage } },
-      },
-      async (req) => {
-        await existing(req.params.id);
-        return contracts.list(sql, req.params.id, req.query);
-      },
-    );
-
-    app.post(
-      '/customers/:id/contracts',
-      {
-        config: { roles: ADMIN_ONLY },
-        schema: { summary: 'Add a contract to a customer', description: contractRules, tags: contractTags, params: idPath, body: contractCreate, response: { 201: contract } },
-      },
-      async (req, reply) => {
-        await existing(req.params.id);
-        return reply.code(201).send(await contracts.create(sql, req.params.id, req.body));
-      },
-    );
-
-    app.get('/contracts/:id', { config: { roles: ANY_ROLE }, schema: { summary: 'One contract', tags: contractTags, params: idPath, response: { 200: contract } } }, async (req) => {
-      return (await contracts.get(sql, req.params.id)) ?? Promise.reject(noContract(req.params.id));
-    });
-
-    app.patch(
-      '/contracts/:id',
-      {
-        config: { roles: ADMIN_ONLY },
-        schema: {
-          summary: 'Change a contract (only the fields given)',
-          description: `${contractRules} The rules are checked against the contract as it will be after the change.`,
-          tags: contractTags,
-          params: idPath,
-          body: contractUpdate,
-          response: { 200: contract },
-        },
-      },
-      async (req) => {
-        const current = await contracts.get(sql, req.params.id);
-        if (!current) throw noContract(req.params.id);
-        const problems = contractProblems({ ...current, ...defined(req.body) });
-        if (problems.length > 0) {
-          const errors = problems.map((p) => ({ field: `body.${p.field}`, message: p.message }));
-          throw new HttpProblem(400, 'Bad Request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
-        }
-        return (await contracts.update(sql, req.params.id, req.body)) ?? Promise.reject(noContract(req.params.id));
-      },
-    );
-
-    app.delete(
-      '/contracts/:id',
-      { config: { roles: ADMIN_ONLY }, schema: { summary: 'Delete a contract', tags: contractTags, params: idPath, response: { 204: z.null().describe('deleted') } } },
-      async (req, reply) => {
-        if (!(await contracts.remove(sql, req.params.id))) throw noContract(req.params.id);
-        return reply.code(204).send(null);
-      },
-    );
   };
 }
