@@ -1,5 +1,6 @@
 import type { SecretBox } from '../config/secret-box.js';
 import type { Sql } from '../db/client.js';
+import { createAssignmentActivities } from './assignment.js';
 import { createCustomerActivities } from './customer.js';
 import { withFailureClassification } from './failures.js';
 import { createMailboxActivities } from './mailbox.js';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCustomerActivities(deps),
     ...createTicketActivities(deps),
     ...createOutcomeActivities(deps),
+    ...createAssignmentActivities(deps),
   });
 }
 

@@ -16,3 +16,8 @@ export function mailboxWorkflowId(mailboxId: number): string {
 export function ticketWorkflowId(protocol: string): string {
   return `ticket:${protocol}`;
 }
+
+/** The assignment workflow of a pool (SPEC §5): `assigner:group-3`, `assigner:sector-1`. */
+export function assignerWorkflowId(poolKey: string): string {
+  return `assigner:${poolKey}`;
+}

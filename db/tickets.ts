@@ -159,3 +159,36 @@ export async function getTicketAttachment(sql: Queryable, protocol: string, atta
      WHERE t.protocol = ${protocol} AND a.id = ${attachmentId}`;
   return row;
 }
+
+/** What the assignment workflow decided for a ticket (contracts/assignment.ts AssignAnswer). */
+export interface AssignmentRecord {
+  ticketId: number;
+  userId: number | null;
+  reason: string;
+  detail: object;
+}
+
+/**
+ * Writes the assignment workflow's decisions: the assignee of a ticket that has none yet, with
+ * a timeline event saying who was chosen and why; for a ticket nobody could take, one event
+ * saying why it waits. Idempotent: a replayed batch changes nothing and adds no event twice.
+ */
+export async function recordAssignments(sql: Sql, records: AssignmentRecord[]): Promise<void> {
+  await sql.begin(async (tx) => {
+    for (const r of records) {
+      if (r.userId !== null) {
+        const [updated] = await tx`
+          UPDATE ticket SET assignee_user_id = ${r.userId}, updated_at = now()
+           WHERE id = ${r.ticketId} AND assignee_user_id IS NULL RETURNING id`;
+        if (updated) {
+          await tx`INSERT INTO ticket_event (ticket_id, kind, actor, data) VALUES (${r.ticketId}, 'assigned', 'system:assigner', ${tx.json({ userId: r.userId, reason: r.reason, ...r.detail })})`;
+        }
+      } else {
+        await tx`
+          INSERT INTO ticket_event (ticket_id, kind, actor, data)
+          SELECT ${r.ticketId}, 'assignment_waiting', 'system:assigner', ${tx.json({ reason: r.reason, ...r.detail })}
+           WHERE NOT EXISTS (SELECT 1 FROM ticket_event WHERE ticket_id = ${r.ticketId} AND kind = 'assignment_waiting')`;
+      }
+    }
+  });
+}
