@@ -124,7 +124,8 @@ try {
     const events = history.events ?? [];
     if (!events.at(-1)?.[lastEvent]) throw new Error(`${c}: the history of ${handle.workflowId} does not end with ${lastEvent}`);
     await mkdir(OUT_DIR, { recursive: true });
-        const json = `${historyToJSON(history)}\n`;
+    // Stack traces in failures name this machine's paths: the files keep the project's relative ones.
+    const json = `${historyToJSON(history).replaceAll(`${ROOT.replace(/\/$/, '')}/`, '')}\n`;
     await writeFile(fileOf(c), json);
     log(`${relative(ROOT, fileOf(c))}: ${events.length} events, ${(json.length / 1024).toFixed(1)} KB`);
   };
