@@ -1,7 +1,11 @@
 import type { Sql } from '../db/client.js';
 import { getEmailForTicket, recordOutcome } from '../db/inbound-emails.js';
 import { getConversionSettings } from '../db/mailboxes.js';
-import { createTicketFromEmail } from '../db/tickets.js';
+import { getClient, Context } from '@temporalio/activity';
+import { requestAssignment } from '../clients/assigner.js';
+import { createTicketFromEmail, recordAssignments, ticketDistribution } from '../db/tickets.js';
+import { getUserLogin } from '../db/users.js';
+import { poolFor } from '../domain/distribution.js';
 import { slaDueAt } from '../domain/sla.js';
 import { ticketSector } from '../domain/ticket-sector.js';
 import { unprocessable } from './failures.js';
@@ -9,6 +13,13 @@ import { unprocessable } from './failures.js';
 export interface OpenedTicket {
   protocol: string;
   created: boolean;
+}
+
+/** Where a ticket went: to a user (`login` for the Temporal UI's Assignee), or nowhere yet and why. */
+export interface DistributedTicket {
+  userId: number | null;
+  login: string | null;
+  reason: string;
 }
 
 export function createTicketActivities(deps: { sql: Sql; now?: () => Date }) {
@@ -37,6 +48,26 @@ export function createTicketActivities(deps: { sql: Sql; now?: () => Date }) {
       });
       await recordOutcome(sql, input.emailId, 'ticket_created', `ticket ${ticket.protocol}`);
       return { protocol: ticket.protocol, created: ticket.created };
+    },
+
+    /**
+     * SPEC §5: hands the ticket to the least loaded member of its pool, through the pool's
+     * assignment workflow (update-with-start), when its mailbox distributes automatically.
+     * An empty or missing pool leaves it unassigned with the reason recorded; never fails.
+     */
+    async assignTicket(input: { protocol: string }): Promise<DistributedTicket> {
+      const t = await ticketDistribution(sql, input.protocol);
+      if (!t) throw unprocessable(`there is no ticket ${input.protocol}`);
+      if (t.assigneeUserId !== null) return { userId: t.assigneeUserId, login: t.assigneeLogin, reason: 'already assigned' };
+      if (!t.autoDistribute) return { userId: null, login: null, reason: 'automatic distribution is off for its mailbox' };
+      const pool = poolFor(t.distributionTarget, { solutionGroupId: t.occurrenceSolutionGroupId, sectorId: t.occurrenceSectorId });
+      if (!pool) {
+        const reason = 'its occurrence has neither a solution group nor a sector to distribute among';
+        await recordAssignments(sql, [{ ticketId: t.ticketId, userId: null, reason, detail: {} }]);
+        return { userId: null, login: null, reason };
+      }
+      const answer = await requestAssignment({ client: getClient(), taskQueue: Context.current().info.taskQueue, pool, request: { ticketId: t.ticketId, protocol: t.protocol } });
+      return { userId: answer.userId, login: answer.userId === null ? null : ((await getUserLogin(sql, answer.userId)) ?? null), reason: answer.reason };
     },
   };
 }

@@ -192,3 +192,25 @@ export async function recordAssignments(sql: Sql, records: AssignmentRecord[]): 
     }
   });
 }
+
+/** What distributing a ticket needs (SPEC §5): its mailbox's distribution settings and its occurrence's group and sector. */
+export interface TicketDistribution {
+  ticketId: number;
+  protocol: string;
+  assigneeUserId: number | null;
+  assigneeLogin: string | null;
+  autoDistribute: boolean;
+  distributionTarget: 'solution_group' | 'sector' | null;
+  occurrenceSolutionGroupId: number | null;
+  occurrenceSectorId: number | null;
+}
+
+export async function ticketDistribution(sql: Queryable, protocol: string): Promise<TicketDistribution | undefined> {
+  const [row] = await sql<TicketDistribution[]>`
+    SELECT t.id AS ticket_id, t.protocol, t.assignee_user_id, (SELECT login FROM app_user WHERE id = t.assignee_user_id) AS assignee_login,
+           COALESCE(m.auto_distribute, false) AS auto_distribute, m.distribution_target,
+           o.solution_group_id AS occurrence_solution_group_id, o.sector_id AS occurrence_sector_id
+      FROM ticket t LEFT JOIN mailbox m ON m.id = t.mailbox_id LEFT JOIN occurrence o ON o.id = t.occurrence_id
+     WHERE t.protocol = ${protocol}`;
+  return row;
+}

@@ -114,3 +114,9 @@ export const users = {
     });
   },
 };
+
+/** A user's login (what the Temporal UI's Assignee search attribute shows). */
+export async function getUserLogin(sql: Queryable, id: number): Promise<string | undefined> {
+  const [row] = await sql<{ login: string }[]>`SELECT login FROM app_user WHERE id = ${id}`;
+  return row?.login;
+}

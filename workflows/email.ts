@@ -1,9 +1,9 @@
-import { ActivityFailure, ApplicationFailure, getCurrentDetails, proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, getCurrentDetails, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
 import { UNPROCESSABLE } from '../contracts/failures.js';
 import type { EmailRef } from '../contracts/workflow-ids.js';
-import { CustomerEmail, EmailOutcome, MailboxId, Protocol } from '../contracts/search-attributes.js';
+import { Assignee, CustomerEmail, EmailOutcome, MailboxId, Protocol } from '../contracts/search-attributes.js';
 
 // Transient failures (database or IMAP down) are retried for as long as they last.
 const act = proxyActivities<Activities>({
@@ -44,9 +44,23 @@ async function runSteps(ref: EmailRef): Promise<RecordedOutcome> {
     // Records `ticket_created` together with the ticket.
     const ticket = await act.openTicketFromEmail({ emailId: received.emailId, customerId: customer.customerId });
     upsertSearchAttributes([{ key: Protocol, value: ticket.protocol }]);
+    // Histories recorded before distribution existed replay without this step.
+    if (patched(DISTRIBUTION_PATCH)) await distribute(ticket.protocol);
     return { outcome: 'ticket_created', reason: `ticket ${ticket.protocol}`, protocol: ticket.protocol };
   } catch (err) {
     if (!isUnprocessable(err)) throw err;
     return record({ outcome: 'quarantined', reason: err.cause?.message ?? err.message });
+  }
+}
+
+const DISTRIBUTION_PATCH = 'distribute-after-ticket';
+
+/** SPEC §5: the ticket goes to its pool's least loaded member; a ticket that cannot be handed out stays created. */
+async function distribute(protocol: string): Promise<void> {
+  try {
+    const assigned = await act.assignTicket({ protocol });
+    if (assigned.login) upsertSearchAttributes([{ key: Assignee, value: assigned.login }]);
+  } catch (err) {
+    if (!isUnprocessable(err)) throw err;
   }
 }
