@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { requestAssignment } from '../../clients/assigner.js';
+import type { AssignAnswer } from '../../contracts/assignment.js';
+import { useE2E } from '../harness/e2e.js';
+import { eventually, uniqueSuffix } from '../harness/fixtures.js';
+import { BUNDLE_CACHE } from '../harness/global-setup.js';
+
+const e2e = useE2E('assign-crash');
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const children: ChildProcess[] = [];
+afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
+
+/** A worker in its own process on `taskQueue`, resolved once it polls. */
+async function workerProcess(taskQueue: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/harness/worker-process.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: inject('temporalAddress'), TASK_QUEUE: taskQueue, BUNDLE_CACHE },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`worker process exited (${code}) before it was ready`)));
+  });
+  return child;
+}
+
+/**
+ * Asks as the e-mail path's activity does: an update the server aborted (its worker died
+ * mid-task) is asked again, with the same update id, until answered.
+ */
+async function askRetrying(opts: Parameters<typeof requestAssignment>[0]): Promise<AssignAnswer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await requestAssignment(opts);
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+describe('the assignment workflow across a worker killed mid-burst', () => {
+  it('300 requests, the worker SIGKILLed after about a third and another started: balanced, each assigned once, the database agreeing', { timeout: 180_000 }, async () => {
+    const taskQueue = `assign-kill${uniqueSuffix()}`;
+    const sfx = uniqueSuffix();
+    const post = async (url: string, payload: object) => (await e2e.api.as('admin', { method: 'POST', url, payload })).json().id as number;
+    const ids = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((n) => post('/users', { login: `kill${n}${sfx}`, name: `Kill ${n}`, role: 'agent' })));
+    const group = await post('/solution-groups', { name: `Kill pool${sfx}`, memberIds: ids });
+    const customerId = await post('/customers', { name: `Kill customer${sfx}`, regionId: await post('/regions', { name: `Kill region${sfx}` }) });
+    const tickets = await e2e.sql<{ id: number; protocol: string }[]>`
+      INSERT INTO ticket (protocol, subject, description, customer_id, channel)
+      SELECT '1998' || lpad(nextval('protocol_sequence')::text, 8, '0'), 'Crash test', '-', ${customerId}, 'api' FROM generate_series(1, 300)
+      RETURNING id, protocol`;
+
+    const first = await workerProcess(taskQueue);
+    let answered = 0;
+    const answers = Promise.all(
+      tickets.map((t) =>
+        askRetrying({ client: e2e.client, taskQueue, pool: { kind: 'group', id: group }, request: { ticketId: t.id, protocol: t.protocol } }).then((a) => {
+          answered++;
+          return a;
+        }),
+      ),
+    );
+    await eventually(async () => (answered >= 100 ? true : undefined), 60_000, 'a third of the answers');
+    first.kill('SIGKILL');
+    // The kill lands mid-burst: some answers are still to come.
+    const atKill = answered;
+    expect(atKill).toBeLessThan(300);
+    await workerProcess(taskQueue);
+    const all: AssignAnswer[] = await answers;
+
+    expect(all.every((a) => a.userId !== null)).toBe(true);
+    const handed = ids.map((id) => all.filter((a) => a.userId === id).length);
+    expect(Math.max(...handed) - Math.min(...handed)).toBeLessThanOrEqual(1);
+    await eventually(async () => {
+      const [row] = await e2e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE id IN ${e2e.sql(tickets.map((t) => t.id))} AND assignee_user_id IS NOT NULL`;
+      return row!.n === 300 ? true : undefined;
+    }, 60_000, 'the 300 assignments in the database');
+    const rows = await e2e.sql<{ id: number; assigneeUserId: number; events: number }[]>`
+      SELECT t.id, t.assignee_user_id, (SELECT count(*)::int FROM ticket_event e WHERE e.ticket_id = t.id AND e.kind = 'assigned') AS events
+        FROM ticket t WHERE t.id IN ${e2e.sql(tickets.map((t) => t.id))}`;
+    for (const r of rows) {
+      expect(r.assigneeUserId).toBe(all.find((a) => a.ticketId === r.id)!.userId);
+      expect(r.events).toBe(1);
+    }
+  });
+});

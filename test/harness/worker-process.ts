@@ -1,0 +1,26 @@
+/**
+ * A worker in a process of its own, for tests that kill it (SIGKILL) mid-work:
+ *   tsx test/harness/worker-process.ts   with DATABASE_URL, TEMPORAL_ADDRESS, TASK_QUEUE, BUNDLE_CACHE set.
+ * Prints "ready" once it polls.
+ */
+import { createSql } from '../../db/client.js';
+import { createWorker } from '../../workers/create-worker.js';
+import { installRuntime } from '../../workers/runtime.js';
+import { loadWorkflowBundle } from '../../workers/workflow-bundle.js';
+import { testSecrets } from './secrets.js';
+
+const env = (name: string) => process.env[name] ?? (() => { throw new Error(`${name} is not set`); })();
+installRuntime('ERROR');
+const sql = createSql(env('DATABASE_URL'));
+const { worker } = await createWorker({
+  temporalAddress: env('TEMPORAL_ADDRESS'),
+  namespace: 'default',
+  taskQueue: env('TASK_QUEUE'),
+  sql,
+  secrets: testSecrets,
+  workflowBundle: await loadWorkflowBundle(env('BUNDLE_CACHE')),
+});
+const running = worker.run();
+console.log('ready');
+await running;
+await sql.end();
