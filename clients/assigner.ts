@@ -1,6 +1,8 @@
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { ASSIGNER_WORKFLOW, assignUpdate, poolChangedSignal, type AssignAnswer, type AssignRequest } from '../contracts/assignment.js';
 import { assignerWorkflowId } from '../contracts/workflow-ids.js';
+import type { Queryable } from '../db/client.js';
+import { poolsOfUser } from '../db/pools.js';
 import { poolKey, type PoolRef } from '../domain/distribution.js';
 import type { AssignerInput } from '../workflows/assigner.js';
 
@@ -31,4 +33,50 @@ export async function poolChanged(client: Client, pool: PoolRef, why: string): P
   } catch (err) {
     if ((err as Error).name !== 'WorkflowNotFoundError') throw err;
   }
+}
+
+/** How long telling the pools of a change may take before it counts as failed (Temporal down). */
+const TELL_POOLS_MS = 2_000;
+
+/** Raised by `poolsChanged` when some pools could not be told (Temporal did not answer in time). */
+export class PoolsNotTold extends Error {
+  constructor(
+    readonly pools: PoolRef[],
+    readonly causes: unknown[],
+  ) {
+    super(`could not tell the assignment workflows of ${pools.map(poolKey).join(', ')} that their pool changed: ${causes.map((c) => (c as Error)?.message ?? String(c)).join('; ')}`);
+    this.name = 'PoolsNotTold';
+  }
+}
+
+/** The pools once each (by key), in the order first seen. */
+export function distinctPools(pools: readonly PoolRef[]): PoolRef[] {
+  const seen = new Map<string, PoolRef>();
+  for (const p of pools) if (!seen.has(poolKey(p))) seen.set(poolKey(p), p);
+  return [...seen.values()];
+}
+
+/**
+ * `poolChanged` for each pool (once each, at the same time), within a deadline: the change is
+ * already saved, so a Temporal that does not answer must not hold the caller for long. Throws
+ * `PoolsNotTold` naming the pools that were not told; the others were.
+ */
+export async function poolsChanged(client: Client, pools: readonly PoolRef[], why: string, timeoutMs = TELL_POOLS_MS): Promise<void> {
+  const distinct = distinctPools(pools);
+  const results = await client.withDeadline(Date.now() + timeoutMs, () => Promise.allSettled(distinct.map((p) => poolChanged(client, p, why))));
+  const failed = distinct.filter((_, i) => results[i]!.status === 'rejected');
+  if (failed.length) throw new PoolsNotTold(failed, results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : [])));
+}
+
+/**
+ * A ticket's load changed (resolved, closed, cancelled, reopened, reassigned): tells every pool
+ * its assignee is in, since the assignee's open tickets count in each (SPEC §5). Call it after
+ * the change is saved. For a reassignment, also name the former assignee, whose pools lost the
+ * ticket. Nothing to tell for a ticket without an assignee (and none former).
+ */
+export async function ticketLoadChanged(client: Client, sql: Queryable, ticketId: number, why: string, formerAssigneeId?: number | null): Promise<void> {
+  const [row] = await sql<{ assigneeUserId: number | null }[]>`SELECT assignee_user_id FROM ticket WHERE id = ${ticketId}`;
+  const users = [row?.assigneeUserId, formerAssigneeId].filter((u): u is number => typeof u === 'number');
+  const pools = (await Promise.all([...new Set(users)].map((u) => poolsOfUser(sql, u)))).flat();
+  await poolsChanged(client, pools, why);
 }

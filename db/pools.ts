@@ -19,3 +19,18 @@ export async function loadPool(sql: Queryable, pool: PoolRef): Promise<PoolMembe
      WHERE u.id IN (${members})
      ORDER BY u.registration_order`;
 }
+
+/**
+ * Every pool a user is in (SPEC §5): each solution group they are a member of and each sector
+ * they belong to, groups first, each in id order. A change to a user (or to one of their
+ * tickets) changes the counts of all of these pools; read it before and after a change to a
+ * user and tell the union, so a pool the user left hears of it too.
+ */
+export async function poolsOfUser(sql: Queryable, userId: number): Promise<PoolRef[]> {
+  const rows = await sql<{ kind: 'group' | 'sector'; id: number }[]>`
+    SELECT 'group' AS kind, solution_group_id AS id FROM solution_group_member WHERE user_id = ${userId}
+    UNION ALL
+    SELECT 'sector' AS kind, sector_id AS id FROM user_sector WHERE user_id = ${userId}
+    ORDER BY kind, id`;
+  return rows.map((r) => ({ kind: r.kind, id: r.id }));
+}
