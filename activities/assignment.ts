@@ -1,8 +1,8 @@
-import type { AssignAnswer } from '../contracts/assignment.js';
+import type { AssignAnswer, AssignRequest } from '../contracts/assignment.js';
 import type { Sql } from '../db/client.js';
 import { loadPool } from '../db/pools.js';
-import { recordAssignments } from '../db/tickets.js';
-import type { PoolMember, PoolRef } from '../domain/distribution.js';
+import { recordAssignments, recordedAssignment } from '../db/tickets.js';
+import type { Assignment, PoolMember, PoolRef } from '../domain/distribution.js';
 
 export function createAssignmentActivities(deps: { sql: Sql }) {
   const { sql } = deps;
@@ -18,6 +18,20 @@ export function createAssignmentActivities(deps: { sql: Sql }) {
         sql,
         answers.map(({ ticketId, protocol: _p, waiting: _w, userId, reason, ...detail }) => ({ ticketId, userId, reason, detail })),
       );
+    },
+
+    /**
+     * The answer given to a ticket in an earlier run of the pool's workflow, as its timeline
+     * recorded it (that run wrote every decision before it continued as new): a retried request
+     * gets it again instead of a second decision.
+     */
+    async answerGiven(given: AssignRequest & { userId: number | null }): Promise<AssignAnswer> {
+      const { ticketId, protocol, userId } = given;
+      const data = (await recordedAssignment(sql, ticketId, userId)) as Partial<Assignment> | undefined;
+      const reason = data?.reason ?? 'decided before; its explanation was not recorded (the ticket had an assignee already)';
+      const skipped = data?.skipped ?? [];
+      if (userId === null) return { userId, reason, skipped, ticketId, protocol, waiting: true };
+      return { userId, reason, candidates: data?.candidates ?? [], skipped, pauseIgnored: data?.pauseIgnored ?? false, ticketId, protocol, waiting: false };
     },
   };
 }

@@ -7,23 +7,64 @@ import { poolKey, type PoolRef } from '../domain/distribution.js';
 import type { AssignerInput } from '../workflows/assigner.js';
 
 /**
+ * The server admits at most this many updates in flight (accepted, not yet completed) per
+ * workflow execution (`history.maxInFlightUpdates`, 10 by default, also on Temporal Cloud).
+ * Past it an update is refused with RESOURCE_EXHAUSTED, and the SDK retries it after 1 s, then
+ * 1.7 s, ... up to 10 times: 1,000 requests fired at once into one workflow end, after a
+ * minute, with about nine in ten failed (bench/assign.ts --naive), where keeping exactly this
+ * many in flight serves them all at the engine's pace.
+ */
+export const MAX_IN_FLIGHT_UPDATES = 10;
+
+interface Gate {
+  running: number;
+  queue: (() => void)[];
+}
+const gates = new Map<string, Gate>();
+
+/**
+ * Runs `send` (an update to `workflowId`) once fewer than `limit` of this process's updates to
+ * that workflow are in flight; the others wait their turn in the order they came (oldest
+ * ticket first). Per process: several processes asking the same pool at once can still go
+ * past the server's limit, and those updates take the SDK's retries.
+ */
+export async function withUpdateSlot<T>(workflowId: string, send: () => Promise<T>, limit = MAX_IN_FLIGHT_UPDATES): Promise<T> {
+  const gate = gates.get(workflowId) ?? { running: 0, queue: [] };
+  gates.set(workflowId, gate);
+  if (gate.running < limit) gate.running++;
+  else await new Promise<void>((resolve) => gate.queue.push(resolve));
+  try {
+    return await send();
+  } finally {
+    const next = gate.queue.shift();
+    // The slot passes to the next in line; the last one out removes the gate.
+    if (next) next();
+    else if (--gate.running === 0) gates.delete(workflowId);
+  }
+}
+
+/**
  * Asks the pool's assignment workflow for an assignee, starting it when it is not running
  * (update-with-start), and waits for the answer. The update id is the ticket's, so a retried
  * request is answered once (and the workflow answers a ticket it has seen with its first answer).
+ * At most `MAX_IN_FLIGHT_UPDATES` requests of this process are in flight per pool.
  */
 export async function requestAssignment(opts: { client: Client; taskQueue: string; pool: PoolRef; request: AssignRequest; requestsPerRun?: number }): Promise<AssignAnswer> {
   const input: AssignerInput = { pool: opts.pool, ...(opts.requestsPerRun ? { requestsPerRun: opts.requestsPerRun } : {}) };
-  return opts.client.workflow.executeUpdateWithStart(assignUpdate, {
-    args: [opts.request],
-    updateId: `assign-ticket-${opts.request.ticketId}`,
-    startWorkflowOperation: new WithStartWorkflowOperation(ASSIGNER_WORKFLOW, {
-      workflowId: assignerWorkflowId(poolKey(opts.pool)),
-      taskQueue: opts.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      staticSummary: `Assigns the tickets of pool ${poolKey(opts.pool)}, one at a time`,
+  const workflowId = assignerWorkflowId(poolKey(opts.pool));
+  return withUpdateSlot(workflowId, () =>
+    opts.client.workflow.executeUpdateWithStart(assignUpdate, {
+      args: [opts.request],
+      updateId: `assign-ticket-${opts.request.ticketId}`,
+      startWorkflowOperation: new WithStartWorkflowOperation(ASSIGNER_WORKFLOW, {
+        workflowId,
+        taskQueue: opts.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: `Assigns the tickets of pool ${poolKey(opts.pool)}, one at a time`,
+      }),
     }),
-  });
+  );
 }
 
 /** Tells a pool's assignment workflow to reload the pool; nothing to do when it is not running. */

@@ -174,21 +174,37 @@ export interface AssignmentRecord {
  * saying why it waits. Idempotent: a replayed batch changes nothing and adds no event twice.
  */
 export async function recordAssignments(sql: Sql, records: AssignmentRecord[]): Promise<void> {
+  // One statement for the waiting ones, then one for the assigned ones (a ticket that waited
+  // and was assigned in the same batch gets its events in that order), the events in the
+  // batch's order; a ticket twice in a batch counts once (its first decision).
+  const waiting = records.filter((r) => r.userId === null);
+  const assigned = records.filter((r) => r.userId !== null);
   await sql.begin(async (tx) => {
-    for (const r of records) {
-      if (r.userId !== null) {
-        const [updated] = await tx`
-          UPDATE ticket SET assignee_user_id = ${r.userId}, updated_at = now()
-           WHERE id = ${r.ticketId} AND assignee_user_id IS NULL RETURNING id`;
-        if (updated) {
-          await tx`INSERT INTO ticket_event (ticket_id, kind, actor, data) VALUES (${r.ticketId}, 'assigned', 'system:assigner', ${tx.json({ userId: r.userId, reason: r.reason, ...r.detail })})`;
-        }
-      } else {
-        await tx`
-          INSERT INTO ticket_event (ticket_id, kind, actor, data)
-          SELECT ${r.ticketId}, 'assignment_waiting', 'system:assigner', ${tx.json({ reason: r.reason, ...r.detail })}
-           WHERE NOT EXISTS (SELECT 1 FROM ticket_event WHERE ticket_id = ${r.ticketId} AND kind = 'assignment_waiting')`;
-      }
+    if (waiting.length > 0) {
+      await tx`
+        INSERT INTO ticket_event (ticket_id, kind, actor, data)
+        SELECT w.ticket_id, 'assignment_waiting', 'system:assigner', w.data::jsonb
+          FROM (SELECT DISTINCT ON (ticket_id) *
+                  FROM unnest(${waiting.map((r) => r.ticketId)}::bigint[], ${waiting.map((r) => JSON.stringify({ reason: r.reason, ...r.detail }))}::text[])
+                       WITH ORDINALITY AS i(ticket_id, data, ord)
+                 ORDER BY ticket_id, ord) w
+         WHERE NOT EXISTS (SELECT 1 FROM ticket_event e WHERE e.ticket_id = w.ticket_id AND e.kind = 'assignment_waiting')
+         ORDER BY w.ord`;
+    }
+    if (assigned.length > 0) {
+      await tx`
+        WITH i AS (
+          SELECT * FROM unnest(${assigned.map((r) => r.ticketId)}::bigint[], ${assigned.map((r) => r.userId!)}::bigint[],
+                               ${assigned.map((r) => JSON.stringify({ userId: r.userId, reason: r.reason, ...r.detail }))}::text[])
+                 WITH ORDINALITY AS i(ticket_id, user_id, data, ord)
+        ), updated AS (
+          UPDATE ticket t SET assignee_user_id = d.user_id, updated_at = now()
+            FROM (SELECT DISTINCT ON (ticket_id) * FROM i ORDER BY ticket_id, ord) d
+           WHERE t.id = d.ticket_id AND t.assignee_user_id IS NULL
+          RETURNING d.ord
+        )
+        INSERT INTO ticket_event (ticket_id, kind, actor, data)
+        SELECT i.ticket_id, 'assigned', 'system:assigner', i.data::jsonb FROM i JOIN updated u ON u.ord = i.ord ORDER BY i.ord`;
     }
   });
 }
@@ -213,4 +229,18 @@ export async function ticketDistribution(sql: Queryable, protocol: string): Prom
       FROM ticket t LEFT JOIN mailbox m ON m.id = t.mailbox_id LEFT JOIN occurrence o ON o.id = t.occurrence_id
      WHERE t.protocol = ${protocol}`;
   return row;
+}
+
+/**
+ * What `recordAssignments` recorded for a ticket: the explanation of its latest 'assigned'
+ * event by the assignment workflow (`userId` given) or of its 'assignment_waiting' event
+ * (`userId` null); undefined when there is none (the ticket had an assignee already).
+ */
+export async function recordedAssignment(sql: Queryable, ticketId: number, userId: number | null): Promise<Record<string, unknown> | undefined> {
+  const [row] = await sql<{ data: Record<string, unknown> }[]>`
+    SELECT data FROM ticket_event
+     WHERE ticket_id = ${ticketId} AND actor = 'system:assigner'
+       AND ${userId === null ? sql`kind = 'assignment_waiting'` : sql`kind = 'assigned' AND data->>'userId' = ${String(userId)}`}
+     ORDER BY id DESC LIMIT 1`;
+  return row?.data;
 }

@@ -7,8 +7,20 @@ import { pickAssignee, withOneMoreTicket, type PoolMember, type PoolRef } from '
 export interface AssignerState {
   /** The pool as last loaded from the database, with the decisions since counted in. */
   members: PoolMember[] | null;
-  /** Recent answers by ticket: a retried request gets the first answer, across runs too. */
+  /**
+   * Answers in full, by ticket. A run hands on none (see `answered`); a run that an earlier
+   * version of this code continued hands on its recent answers here, and they count as this
+   * run's.
+   */
   answers: AssignAnswer[];
+  /**
+   * The tickets answered in earlier runs, oldest first, as [ticket id, user id or null while it
+   * waits]: a retried request gets its first answer, read back from the ticket's timeline (every
+   * decision is written before a run continues as new). A few bytes a ticket, where a full
+   * answer lists every candidate: a thousand of them for a pool of 50 passed the 2 MB a payload
+   * may have, and the continue-as-new failed.
+   */
+  answered?: [number, number | null][];
   /** Answers not yet written to the database. */
   pending: AssignAnswer[];
   /** Tickets that found nobody to take them, oldest first. */
@@ -25,6 +37,20 @@ export interface AssignerInput {
 const ANSWERS_KEPT = 2_000;
 const REQUESTS_PER_RUN = 1_000;
 const WRITE_BATCH = 200;
+/** An activity's input stays well under the 2 MB a payload may have, whatever the pool's size. */
+const WRITE_BATCH_CHARS = 512 * 1024;
+
+/** The first pending answers, up to WRITE_BATCH of them and WRITE_BATCH_CHARS of JSON (at least one). */
+function nextBatch(pending: AssignAnswer[]): AssignAnswer[] {
+  let chars = 0;
+  let n = 0;
+  while (n < pending.length && n < WRITE_BATCH) {
+    chars += JSON.stringify(pending[n]).length;
+    if (n > 0 && chars > WRITE_BATCH_CHARS) break;
+    n++;
+  }
+  return pending.slice(0, n);
+}
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -40,6 +66,10 @@ const act = proxyActivities<Activities>({
  */
 export async function assignPool(input: AssignerInput): Promise<never> {
   const state: AssignerState = input.state ?? { members: null, answers: [], pending: [], waiting: [] };
+  /** This run's answers by ticket, the latest last. */
+  const answers = new Map(state.answers.map((a) => [a.ticketId, a]));
+  /** Earlier runs' answers by ticket (see AssignerState.answered). */
+  const earlier = new Map(state.answered ?? []);
   let reload = state.members === null;
   let loading = false;
   let decisions = 0;
@@ -60,20 +90,30 @@ export async function assignPool(input: AssignerInput): Promise<never> {
   };
   /** The latest answer per ticket (a waiting ticket's answer is replaced once it is assigned). */
   const remember = (answer: AssignAnswer) => {
-    const at = state.answers.findIndex((a) => a.ticketId === answer.ticketId);
-    if (at >= 0) state.answers.splice(at, 1);
-    state.answers.push(answer);
-    if (state.answers.length > ANSWERS_KEPT) state.answers.splice(0, state.answers.length - ANSWERS_KEPT);
+    answers.delete(answer.ticketId);
+    answers.set(answer.ticketId, answer);
+    if (answers.size > ANSWERS_KEPT) answers.delete(answers.keys().next().value!);
+  };
+  /** What the next run gets: every answer as [ticket, user], the latest ANSWERS_KEPT. */
+  const handOn = (): AssignerState => {
+    const all = new Map(earlier);
+    for (const a of answers.values()) {
+      all.delete(a.ticketId);
+      all.set(a.ticketId, a.userId);
+    }
+    return { members: state.members, answers: [], answered: [...all].slice(-ANSWERS_KEPT), pending: state.pending, waiting: state.waiting };
   };
 
   setHandler(
     assignUpdate,
     async (req) => {
       handled++;
-      await condition(() => !reload && !loading);
-      // Everything from here on is synchronous: no other request runs in between.
-      const before = state.answers.find((a) => a.ticketId === req.ticketId);
+      if (reload || loading) await condition(() => !reload && !loading);
+      // From here to the decision nothing awaits: no other request runs in between.
+      const before = answers.get(req.ticketId);
       if (before) return before;
+      // Answered in an earlier run: the first answer again, from the ticket's timeline.
+      if (earlier.has(req.ticketId)) return act.answerGiven({ ...req, userId: earlier.get(req.ticketId) ?? null });
       const answer = decide(req);
       if (answer.waiting) state.waiting.push(req);
       remember(answer);
@@ -91,7 +131,7 @@ export async function assignPool(input: AssignerInput): Promise<never> {
     await condition(() => reload || state.pending.length > 0 || handled >= limit || workflowInfo().continueAsNewSuggested);
     if (state.pending.length > 0) {
       // What was decided reaches the database before anything is reloaded from it.
-      const batch = state.pending.slice(0, WRITE_BATCH);
+      const batch = nextBatch(state.pending);
       await act.recordAssignments(batch);
       // Only what was written: more decisions may have joined the queue meanwhile.
       state.pending.splice(0, batch.length);
@@ -118,6 +158,6 @@ export async function assignPool(input: AssignerInput): Promise<never> {
     // Continue-as-new: answer what was asked, write what was decided, hand the state on.
     await condition(allHandlersFinished);
     if (state.pending.length > 0) continue;
-    return continueAsNew<typeof assignPool>({ pool: input.pool, state, requestsPerRun: input.requestsPerRun });
+    return continueAsNew<typeof assignPool>({ pool: input.pool, state: handOn(), requestsPerRun: input.requestsPerRun });
   }
 }

@@ -84,6 +84,27 @@ describe('the assignment workflow (SPEC §5) on a real Temporal server', () => {
     expect(event).toMatchObject({ kind: 'assigned', data: { userId: ids.Bia, reason: expect.stringMatching(/Bia/), candidates: expect.any(Array) } });
   });
 
+  it('a pool of 50 continues as new after 700 answers (each lists every candidate), and a request retried after it gets its first answer', { timeout: 120_000 }, async () => {
+    // 700 full answers of a 50-member pool are ~2.4 MB: handed on as they were, they passed the
+    // 2 MB a payload may have and the continue-as-new failed, over and over.
+    const people = Array.from({ length: 50 }, (_, i) => ({ name: `Member${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + Math.floor(i / 26))}`, open: 0 }));
+    const { ref, customerId } = await pool(people);
+    const tickets = await Promise.all(Array.from({ length: 700 }, () => ticket(customerId)));
+    const answers = await Promise.all(tickets.map((t) => ask(ref, t, 700)));
+    const handle = e2e.client.workflow.getHandle(assignerWorkflowId(poolKey(ref)));
+    await eventually(async () => ((await e2e.client.workflow.count(`WorkflowId = '${handle.workflowId}'`)).count > 1 ? true : undefined), 30_000, 'the continue-as-new');
+    const first = answers[0]!;
+    expect(first.userId === null ? [] : first.candidates).toHaveLength(50);
+    const again = await ask(ref, tickets[0]!, 700);
+    expect(again).toEqual(first);
+    const [row] = await e2e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket_event WHERE ticket_id = ${tickets[0]!.id} AND kind = 'assigned'`;
+    expect(row!.n).toBe(1);
+    // The new run decided nothing for it and counts each of the 700 once.
+    const view = await handle.query(poolViewQuery);
+    expect(view.decisionsThisRun).toBe(0);
+    expect(view.members!.map((m) => m.openTickets)).toEqual(Array.from({ length: 50 }, () => 14));
+  });
+
   for (const [title, requestsPerRun] of [
     ['300 tickets at once into 7 equally loaded agents end balanced, each assigned once, the database agreeing', undefined],
     ['the same across continue-as-new forced in the middle of the burst', 120],
