@@ -200,7 +200,7 @@ export async function recordAssignments(sql: Sql, records: AssignmentRecord[]): 
         ), updated AS (
           UPDATE ticket t SET assignee_user_id = d.user_id, updated_at = now()
             FROM (SELECT DISTINCT ON (ticket_id) * FROM i ORDER BY ticket_id, ord) d
-           WHERE t.id = d.ticket_id AND t.assignee_user_id IS NULL
+           WHERE t.id = d.ticket_id AND t.assignee_user_id IS NULL AND t.status IN ('open', 'waiting_customer')
           RETURNING d.ord
         )
         INSERT INTO ticket_event (ticket_id, kind, actor, data)

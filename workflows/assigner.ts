@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { assignUpdate, poolChangedSignal, poolViewQuery, type AssignAnswer, type AssignRequest } from '../contracts/assignment.js';
 import { pickAssignee, withOneMoreTicket, type PoolMember, type PoolRef } from '../domain/distribution.js';
@@ -36,6 +36,8 @@ export interface AssignerInput {
 
 const ANSWERS_KEPT = 2_000;
 const REQUESTS_PER_RUN = 1_000;
+/** Histories before this replay without the reload that follows handing out waiting tickets. */
+const RELOAD_AFTER_WAITING = 'reload-after-waiting';
 const WRITE_BATCH = 200;
 /** An activity's input stays well under the 2 MB a payload may have, whatever the pool's size. */
 const WRITE_BATCH_CHARS = 512 * 1024;
@@ -144,6 +146,7 @@ export async function assignPool(input: AssignerInput): Promise<never> {
       loading = false;
       // Waiting tickets first, oldest first, now that someone may take them.
       const waiting = state.waiting.splice(0);
+      let handedOut = 0;
       for (const req of waiting) {
         const answer = decide(req);
         if (answer.waiting) {
@@ -151,8 +154,14 @@ export async function assignPool(input: AssignerInput): Promise<never> {
           state.pending.pop();
           decisions--;
           state.waiting.push(req);
-        } else remember(answer);
+        } else {
+          remember(answer);
+          handedOut++;
+        }
       }
+      // A waiting ticket may have been closed meanwhile (then it is not assigned): once these
+      // are written, the counts come from the database again.
+      if (handedOut > 0 && patched(RELOAD_AFTER_WAITING)) reload = true;
       continue;
     }
     // Continue-as-new: answer what was asked, write what was decided, hand the state on.

@@ -304,6 +304,21 @@ describe('the assignment workflow agrees with the database after every change (S
     expect((await agreeing(ref)).waiting).toEqual([]);
   });
 
+  it('a waiting ticket closed before anyone could take it is not assigned later, and the counts still agree', async () => {
+    const c = await customer();
+    const ids = await people([{ name: 'Ana', active: false }], c);
+    const ref = await group(Object.values(ids));
+    const [gone, kept] = [await ticket(c), await ticket(c)];
+    for (const t of [gone, kept]) expect(await ask(ref, t)).toMatchObject({ userId: null, waiting: true });
+    await e2e.sql`UPDATE ticket SET status = 'cancelled' WHERE id = ${gone.id}`;
+    await call('PATCH', `/users/${ids.Ana}`, { active: true });
+    await eventually(async () => ((await e2e.sql`SELECT 1 FROM ticket WHERE id = ${kept.id} AND assignee_user_id IS NOT NULL`).length ? true : undefined), 15_000, 'the open waiting ticket assigned');
+    const [row] = await e2e.sql<{ assigneeUserId: number | null }[]>`SELECT assignee_user_id FROM ticket WHERE id = ${gone.id}`;
+    expect(row!.assigneeUserId).toBeNull();
+    const settled = await agreeing(ref);
+    expect(settled.members!.find((m) => m.userId === ids.Ana)!.openTickets).toBe(1);
+  });
+
   it('a change is saved and answered when Temporal cannot be reached; one line is logged', async () => {
     const c = await customer();
     const ids = await people([{ name: 'Ana', open: 0 }, { name: 'Bruno', open: 0 }], c);
