@@ -17,6 +17,8 @@ export interface OpenedTicket {
 
 /** Where a ticket went: to a user (`login` for the Temporal UI's Assignee), or nowhere yet and why. */
 export interface DistributedTicket {
+  /** False when the mailbox does not distribute (or the ticket had an assignee already). */
+  distributed: boolean;
   userId: number | null;
   login: string | null;
   reason: string;
@@ -58,16 +60,16 @@ export function createTicketActivities(deps: { sql: Sql; now?: () => Date }) {
     async assignTicket(input: { protocol: string }): Promise<DistributedTicket> {
       const t = await ticketDistribution(sql, input.protocol);
       if (!t) throw unprocessable(`there is no ticket ${input.protocol}`);
-      if (t.assigneeUserId !== null) return { userId: t.assigneeUserId, login: t.assigneeLogin, reason: 'already assigned' };
-      if (!t.autoDistribute) return { userId: null, login: null, reason: 'automatic distribution is off for its mailbox' };
+      if (t.assigneeUserId !== null) return { distributed: false, userId: t.assigneeUserId, login: t.assigneeLogin, reason: 'already assigned' };
+      if (!t.autoDistribute) return { distributed: false, userId: null, login: null, reason: 'automatic distribution is off for its mailbox' };
       const pool = poolFor(t.distributionTarget, { solutionGroupId: t.occurrenceSolutionGroupId, sectorId: t.occurrenceSectorId });
       if (!pool) {
         const reason = 'its occurrence has neither a solution group nor a sector to distribute among';
         await recordAssignments(sql, [{ ticketId: t.ticketId, userId: null, reason, detail: {} }]);
-        return { userId: null, login: null, reason };
+        return { distributed: true, userId: null, login: null, reason };
       }
       const answer = await requestAssignment({ client: getClient(), taskQueue: Context.current().info.taskQueue, pool, request: { ticketId: t.ticketId, protocol: t.protocol } });
-      return { userId: answer.userId, login: answer.userId === null ? null : ((await getUserLogin(sql, answer.userId)) ?? null), reason: answer.reason };
+      return { distributed: true, userId: answer.userId, login: answer.userId === null ? null : ((await getUserLogin(sql, answer.userId)) ?? null), reason: answer.reason };
     },
   };
 }

@@ -12,7 +12,8 @@ const NO_NUL = (s: string) => !s.includes('\u0000');
 
 /** A required text of at most `max` characters, trimmed, without NUL characters. */
 export const text = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).refine(NO_NUL, 'must not contain NUL characters');
+  // The length is checked as sent (what the OpenAPI document promises), then the text is trimmed.
+  z.string().max(max, `must be at most ${max} characters`).trim().min(1, 'must not be empty').refine(NO_NUL, 'must not contain NUL characters');
 
 /** An optional free text (description, observation, note): empty becomes null. */
 export const longText = (max = 5000) =>

@@ -60,7 +60,9 @@ async function distribute(protocol: string): Promise<void> {
   try {
     const assigned = await act.assignTicket({ protocol });
     if (assigned.login) upsertSearchAttributes([{ key: Assignee, value: assigned.login }]);
-    setCurrentDetails([getCurrentDetails(), assigned.login ? `Assigned to ${assigned.login}: ${assigned.reason}` : `Not assigned: ${assigned.reason}`].filter(Boolean).join('\n\n'));
+    if (assigned.distributed) {
+      setCurrentDetails([getCurrentDetails(), assigned.login ? `Assigned to ${assigned.login}: ${assigned.reason}` : `Not assigned: ${assigned.reason}`].join('\n\n'));
+    }
   } catch (err) {
     if (!isUnprocessable(err)) throw err;
   }
