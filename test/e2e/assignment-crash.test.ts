@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { requestAssignment } from '../../clients/assigner.js';
 import type { AssignAnswer } from '../../contracts/assignment.js';
+import { expectBalancedAndRecorded } from '../harness/assignments.js';
 import { useE2E } from '../harness/e2e.js';
 import { eventually, uniqueSuffix } from '../harness/fixtures.js';
 import { BUNDLE_CACHE } from '../harness/global-setup.js';
@@ -73,19 +74,6 @@ describe('the assignment workflow across a worker killed mid-burst', () => {
     await workerProcess(taskQueue);
     const all: AssignAnswer[] = await answers;
 
-    expect(all.every((a) => a.userId !== null)).toBe(true);
-    const handed = ids.map((id) => all.filter((a) => a.userId === id).length);
-    expect(Math.max(...handed) - Math.min(...handed)).toBeLessThanOrEqual(1);
-    await eventually(async () => {
-      const [row] = await e2e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE id IN ${e2e.sql(tickets.map((t) => t.id))} AND assignee_user_id IS NOT NULL`;
-      return row!.n === 300 ? true : undefined;
-    }, 60_000, 'the 300 assignments in the database');
-    const rows = await e2e.sql<{ id: number; assigneeUserId: number; events: number }[]>`
-      SELECT t.id, t.assignee_user_id, (SELECT count(*)::int FROM ticket_event e WHERE e.ticket_id = t.id AND e.kind = 'assigned') AS events
-        FROM ticket t WHERE t.id IN ${e2e.sql(tickets.map((t) => t.id))}`;
-    for (const r of rows) {
-      expect(r.assigneeUserId).toBe(all.find((a) => a.ticketId === r.id)!.userId);
-      expect(r.events).toBe(1);
-    }
+    await expectBalancedAndRecorded(e2e.sql, ids, all, 60_000);
   });
 });

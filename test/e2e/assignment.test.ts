@@ -3,6 +3,7 @@ import { requestAssignment } from '../../clients/assigner.js';
 import { poolViewQuery, type AssignAnswer } from '../../contracts/assignment.js';
 import { assignerWorkflowId } from '../../contracts/workflow-ids.js';
 import { poolKey, type PoolRef } from '../../domain/distribution.js';
+import { expectBalancedAndRecorded } from '../harness/assignments.js';
 import { useE2E } from '../harness/e2e.js';
 import { eventually, uniqueSuffix } from '../harness/fixtures.js';
 
@@ -115,23 +116,7 @@ describe('the assignment workflow (SPEC §5) on a real Temporal server', () => {
       const tickets = await Promise.all(Array.from({ length: 300 }, () => ticket(customerId)));
       const answers = await Promise.all(tickets.map((t) => ask(ref, t, requestsPerRun)));
 
-      expect(answers.every((a) => a.userId !== null)).toBe(true);
-      expect(new Set(answers.map((a) => a.ticketId)).size).toBe(300);
-      const handed = Object.values(ids).map((id) => answers.filter((a) => a.userId === id).length);
-      expect(Math.max(...handed) - Math.min(...handed)).toBeLessThanOrEqual(1);
-
-      // Every ticket has exactly the assignee its answer named, and one 'assigned' event.
-      await eventually(async () => {
-        const [row] = await e2e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM ticket WHERE id IN ${e2e.sql(tickets.map((t) => t.id))} AND assignee_user_id IS NOT NULL`;
-        return row!.n === 300 ? true : undefined;
-      }, 30_000, 'the 300 assignments in the database');
-      const rows = await e2e.sql<{ id: number; assigneeUserId: number; events: number }[]>`
-        SELECT t.id, t.assignee_user_id, (SELECT count(*)::int FROM ticket_event e WHERE e.ticket_id = t.id AND e.kind = 'assigned') AS events
-          FROM ticket t WHERE t.id IN ${e2e.sql(tickets.map((t) => t.id))}`;
-      for (const r of rows) {
-        expect(r.assigneeUserId).toBe(answers.find((a) => a.ticketId === r.id)!.userId);
-        expect(r.events).toBe(1);
-      }
+      await expectBalancedAndRecorded(e2e.sql, Object.values(ids), answers);
       const counts = Object.values(await openCounts(ids));
       expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
       const handle = e2e.client.workflow.getHandle(assignerWorkflowId(poolKey(ref)));
