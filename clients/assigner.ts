@@ -3,6 +3,7 @@ import { ASSIGNER_WORKFLOW, assignUpdate, poolChangedSignal, type AssignAnswer, 
 import { assignerWorkflowId } from '../contracts/workflow-ids.js';
 import type { Queryable } from '../db/client.js';
 import { poolsOfUser } from '../db/pools.js';
+import { ticketAssignee } from '../db/tickets.js';
 import { poolKey, type PoolRef } from '../domain/distribution.js';
 import type { AssignerInput } from '../workflows/assigner.js';
 
@@ -116,8 +117,7 @@ export async function poolsChanged(client: Client, pools: readonly PoolRef[], wh
  * ticket. Nothing to tell for a ticket without an assignee (and none former).
  */
 export async function ticketLoadChanged(client: Client, sql: Queryable, ticketId: number, why: string, formerAssigneeId?: number | null): Promise<void> {
-  const [row] = await sql<{ assigneeUserId: number | null }[]>`SELECT assignee_user_id FROM ticket WHERE id = ${ticketId}`;
-  const users = [row?.assigneeUserId, formerAssigneeId].filter((u): u is number => typeof u === 'number');
+  const users = [await ticketAssignee(sql, ticketId), formerAssigneeId].filter((u): u is number => typeof u === 'number');
   const pools = (await Promise.all([...new Set(users)].map((u) => poolsOfUser(sql, u)))).flat();
   await poolsChanged(client, pools, why);
 }

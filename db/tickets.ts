@@ -1,5 +1,5 @@
 import { formatProtocol } from '../domain/protocol.js';
-import type { Ticket, TicketDetail, TicketFilters } from '../schemas/tickets.js';
+import type { Ticket, TicketFilters } from '../schemas/tickets.js';
 import type { Queryable, Sql } from './client.js';
 import { where, type Fragment } from './crud.js';
 
@@ -139,12 +139,6 @@ export async function getTicketJson(sql: Queryable, protocol: string): Promise<s
   return row?.doc;
 }
 
-/** One ticket with everything that happened to it (see getTicketJson). */
-export async function getTicketByProtocol(sql: Queryable, protocol: string): Promise<TicketDetail | undefined> {
-  const json = await getTicketJson(sql, protocol);
-  return json === undefined ? undefined : (JSON.parse(json) as TicketDetail);
-}
-
 export interface AttachmentContent {
   filename: string | null;
   contentType: string;
@@ -243,4 +237,10 @@ export async function recordedAssignment(sql: Queryable, ticketId: number, userI
        AND ${userId === null ? sql`kind = 'assignment_waiting'` : sql`kind = 'assigned' AND data->>'userId' = ${String(userId)}`}
      ORDER BY id DESC LIMIT 1`;
   return row?.data;
+}
+
+/** Who a ticket is assigned to now (null: nobody, or no such ticket). */
+export async function ticketAssignee(sql: Queryable, ticketId: number): Promise<number | null> {
+  const [row] = await sql<{ assigneeUserId: number | null }[]>`SELECT assignee_user_id FROM ticket WHERE id = ${ticketId}`;
+  return row?.assigneeUserId ?? null;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailAddress, page, pageQuery, searchParam, text, timestamp } from './common.js';
+import { emailAddress, pageQuery, searchParam, text, timestamp } from './common.js';
 
 export const MAX_THRESHOLDS = 10;
 export const MAX_ALERT_EMAILS = 50;
@@ -72,7 +72,6 @@ export const alertUpdate = z.strictObject(fields).partial();
 export const alertListQuery = pageQuery.extend({
   name: searchParam.optional().describe('part of the name, any case'),
 });
-export const alertPage = page(alert);
 
 export type Alert = z.infer<typeof alert>;
 export type AlertCreate = z.infer<typeof alertCreate>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { holidayProblems, isTimeZone, TIME_PATTERN, WEEKDAYS, weeklyHoursProblems, type ShapeProblem } from '../domain/business-calendar.js';
-import { date, page, pageQuery, searchParam, text, timestamp } from './common.js';
+import { date, pageQuery, searchParam, text, timestamp } from './common.js';
 
 /** Reports the domain's shape problems as zod issues at their paths. */
 const report = (problems: ShapeProblem[], ctx: z.core.$RefinementCtx) => {
@@ -68,7 +68,6 @@ export const calendarUpdate = calendarCreate.partial();
 export const calendarListQuery = pageQuery.extend({
   name: searchParam.optional().describe('part of the name, any case'),
 });
-export const calendarPage = page(calendar);
 
 export type Calendar = z.infer<typeof calendar>;
 export type CalendarCreate = z.infer<typeof calendarCreate>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { page, pageQuery, searchParam, text, timestamp } from './common.js';
+import { pageQuery, searchParam, text, timestamp } from './common.js';
 
 /** A customer type (e.g. company, person, partner): a category of customers. */
 export const customerType = z
@@ -17,7 +17,6 @@ export const customerTypeUpdate = customerTypeCreate.partial();
 export const customerTypeListQuery = pageQuery.extend({
   name: searchParam.optional().describe('part of the name, any case'),
 });
-export const customerTypePage = page(customerType);
 
 export type CustomerType = z.infer<typeof customerType>;
 export type CustomerTypeCreate = z.infer<typeof customerTypeCreate>;

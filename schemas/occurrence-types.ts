@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, idParam, longText, page, pageQuery, searchParam, text, timestamp } from './common.js';
+import { id, idParam, longText, pageQuery, searchParam, text, timestamp } from './common.js';
 
 /** An occurrence type (subject category): its occurrences carry the SLA. (name, sector) is unique. */
 export const occurrenceType = z
@@ -31,7 +31,6 @@ export const occurrenceTypeListQuery = pageQuery.extend({
   sectorId: idParam.optional(),
   solutionGroupId: idParam.optional(),
 });
-export const occurrenceTypePage = page(occurrenceType);
 
 export type OccurrenceType = z.infer<typeof occurrenceType>;
 export type OccurrenceTypeCreate = z.infer<typeof occurrenceTypeCreate>;

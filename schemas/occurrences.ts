@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { slaDurationMs, type SlaUnit } from '../domain/sla.js';
-import { id, idParam, longText, page, pageQuery, searchParam, slaUnit, text, timestamp } from './common.js';
+import { id, idParam, longText, pageQuery, searchParam, slaUnit, text, timestamp } from './common.js';
 
 /** The longest SLA the API accepts (of an occurrence or a step): 365 days, in any unit. */
 export const SLA_MAX_DAYS = 365;
@@ -63,7 +63,6 @@ export const occurrenceListQuery = pageQuery.extend({
   solutionGroupId: idParam.optional(),
   alertId: idParam.optional(),
 });
-export const occurrencePage = page(occurrence);
 
 export type Occurrence = z.infer<typeof occurrence>;
 export type OccurrenceCreate = z.infer<typeof occurrenceCreate>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { page, pageQuery, searchParam, text, timestamp } from './common.js';
+import { pageQuery, searchParam, text, timestamp } from './common.js';
 
 /** A region: where a customer is (every customer has one). */
 export const region = z
@@ -17,7 +17,6 @@ export const regionUpdate = regionCreate.partial();
 export const regionListQuery = pageQuery.extend({
   name: searchParam.optional().describe('part of the name, any case'),
 });
-export const regionPage = page(region);
 
 export type Region = z.infer<typeof region>;
 export type RegionCreate = z.infer<typeof regionCreate>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, idParam, page, pageQuery, searchParam, text, timestamp } from './common.js';
+import { id, idParam, pageQuery, searchParam, text, timestamp } from './common.js';
 
 /** A sector (department); users belong to sectors, and a sector may name its business calendar. */
 export const sector = z
@@ -20,7 +20,6 @@ export const sectorListQuery = pageQuery.extend({
   name: searchParam.optional().describe('part of the name, any case'),
   calendarId: idParam.optional(),
 });
-export const sectorPage = page(sector);
 
 export type Sector = z.infer<typeof sector>;
 export type SectorCreate = z.infer<typeof sectorCreate>;

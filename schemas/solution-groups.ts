@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, idParam, page, pageQuery, searchParam, text, timestamp } from './common.js';
+import { id, idParam, pageQuery, searchParam, text, timestamp } from './common.js';
 
 /** A solution group: a named set of users who handle an occurrence (SPEC §3). */
 export const solutionGroup = z
@@ -20,7 +20,6 @@ export const solutionGroupListQuery = pageQuery.extend({
   name: searchParam.optional().describe('part of the name, any case'),
   memberId: idParam.optional().describe('groups this user is a member of'),
 });
-export const solutionGroupPage = page(solutionGroup);
 
 export type SolutionGroup = z.infer<typeof solutionGroup>;
 export type SolutionGroupCreate = z.infer<typeof solutionGroupCreate>;

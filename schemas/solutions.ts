@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { enumParam, id, idParam, page, pageQuery, searchParam, slaUnit, text, timestamp } from './common.js';
+import { enumParam, id, idParam, pageQuery, searchParam, slaUnit, text, timestamp } from './common.js';
 import { SLA_MAX_DAYS, slaTooLong, slaValue } from './occurrences.js';
 
 export const FLOWS = ['main', 'alternative'] as const;
@@ -73,7 +73,6 @@ export const solutionListQuery = pageQuery.extend({
   flow: enumParam(FLOWS).optional(),
   name: searchParam.optional().describe('part of the name, any case'),
 });
-export const solutionPage = page(solution);
 
 export type Solution = z.infer<typeof solution>;
 export type SolutionStepInput = z.infer<typeof solutionStepInput>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '../domain/roles.js';
-import { boolParam, emailAddress, enumParam, id, idParam, page, pageQuery, role, searchParam, text, timestamp } from './common.js';
+import { boolParam, emailAddress, enumParam, id, idParam, pageQuery, role, searchParam, text, timestamp } from './common.js';
 
 /** A user: an admin, a BackOffice staff member or an agent, in one or more sectors (SPEC §3). */
 export const user = z
@@ -43,7 +43,6 @@ export const userListQuery = pageQuery.extend({
   active: boolParam.optional(),
   available: boolParam.optional(),
 });
-export const userPage = page(user);
 
 export type User = z.infer<typeof user>;
 export type UserCreate = z.infer<typeof userCreate>;

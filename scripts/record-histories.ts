@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root.js';
-import { ImapFlow } from 'imapflow';
+import { withImap } from '../activities/imap.js';
 import { buildApp } from '../api/app.js';
 import { poolChanged, requestAssignment } from '../clients/assigner.js';
 import { startMailboxWatcher } from '../clients/mailbox-watchers.js';
@@ -32,7 +32,7 @@ import { migrate } from '../db/migrate.js';
 import { poolKey, type PoolRef } from '../domain/distribution.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
 import { seedDemo, viaInject } from '../stack/demo-seed.js';
-import { startDovecot } from '../stack/dovecot.js';
+import { appendMail, startDovecot } from '../stack/dovecot.js';
 import { startEmbeddedPostgres } from '../stack/embedded-postgres.js';
 import { freePort } from '../stack/free-port.js';
 import { ensureTemporalCli } from '../stack/temporal-cli.js';
@@ -221,24 +221,6 @@ function rawMail(m: { from?: string; subject: string; body?: string; messageId: 
     m.body ?? 'Test body',
     '',
   ].join('\r\n');
-}
-
-async function withImap<T>(s: ImapSettings, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const c = new ImapFlow({ host: s.host, port: s.port, secure: s.tls, auth: { user: s.user, pass: s.secret }, logger: false });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.logout();
-  }
-}
-
-async function appendMail(imap: ImapSettings, raw: string): Promise<{ uid: number; uidValidity: number }> {
-  return withImap(imap, async (c) => {
-    const res = await c.append(imap.folder, raw);
-    if (!res || res.uid === undefined || res.uidValidity === undefined) throw new Error('APPEND returned no UID (UIDPLUS missing?)');
-    return { uid: res.uid, uidValidity: Number(res.uidValidity) };
-  });
 }
 
 async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {

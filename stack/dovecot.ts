@@ -6,6 +6,8 @@ import { access, chown, constants, mkdir, mkdtemp, readFile, readdir, readlink, 
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { withImap } from '../activities/imap.js';
+import type { ImapSettings } from '../db/mailboxes.js';
 import { freePort } from './free-port.js';
 
 export interface DovecotUser {
@@ -236,4 +238,13 @@ async function processesUnder(dir: string): Promise<number[]> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** APPENDs a message over IMAP, as a mail server delivers it, and returns its UID and the folder's UIDVALIDITY. */
+export async function appendMail(imap: ImapSettings, raw: string | Buffer): Promise<{ uid: number; uidValidity: number }> {
+  return withImap(imap, async (c) => {
+    const res = await c.append(imap.folder, raw);
+    if (!res || res.uid === undefined || res.uidValidity === undefined) throw new Error('APPEND returned no UID (UIDPLUS missing?)');
+    return { uid: res.uid, uidValidity: Number(res.uidValidity) };
+  });
 }

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { ImapFlow } from 'imapflow';
 import { inject } from 'vitest';
 import type { Sql } from '../../db/client.js';
 import type { ImapSettings } from '../../db/mailboxes.js';
+import { withImap } from '../../activities/imap.js';
 import { seedDemo, viaInject, type SeededDemo } from '../../stack/demo-seed.js';
 import { testApi } from './api.js';
 import { uniqueSuffix } from './common.js';
 
 export { testSecrets, testSql, uniqueSuffix } from './common.js';
+export { appendMail } from '../../stack/dovecot.js';
 
 /** A folder of its own in the test Dovecot, so test files never see each other's mail. */
 export async function testImapFolder(user = 'support'): Promise<ImapSettings> {
@@ -36,16 +37,6 @@ export async function seedConfig(sql: Sql, opts: { autoConvert?: boolean } = {})
   }
 }
 
-async function withImap<T>(s: ImapSettings, fn: (c: ImapFlow) => Promise<T>): Promise<T> {
-  const client = new ImapFlow({ host: s.host, port: s.port, secure: s.tls, auth: { user: s.user, pass: s.secret }, logger: false });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.logout();
-  }
-}
-
 export interface MailSpec {
   from?: string;
   subject?: string;
@@ -67,15 +58,6 @@ export function rawMail(m: MailSpec = {}): string {
     m.body ?? 'Test body',
     '',
   ].join('\r\n');
-}
-
-/** APPENDs a message over IMAP and returns its UID and the folder's UIDVALIDITY. */
-export async function appendMail(imap: ImapSettings, raw: string | Buffer): Promise<{ uid: number; uidValidity: number }> {
-  return withImap(imap, async (c) => {
-    const res = await c.append(imap.folder, raw);
-    if (!res || res.uid === undefined || res.uidValidity === undefined) throw new Error('APPEND returned no UID (UIDPLUS missing?)');
-    return { uid: res.uid, uidValidity: Number(res.uidValidity) };
-  });
 }
 
 /** Polls `probe` until it returns a value other than undefined. */
