@@ -14,6 +14,18 @@ export type ConstraintProblem =
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/**
+ * Columns a request names otherwise: a child table's reference is an entry of its parent's list
+ * field (`user_sector.sector_id` → `sectorIds`), a comparison key is the field it is made from.
+ */
+const FIELD_OF: Record<string, string> = {
+  'user_sector.sector_id': 'sectorIds',
+  'solution_group_member.user_id': 'memberIds',
+  'customer_observer.user_id': 'observerIds',
+  'customer.email_key': 'email',
+};
+const field = (table: string | undefined, column: string) => FIELD_OF[`${table}.${column}`] ?? camel(column);
+
 /** Table names in the glossary's words (`app_user` → user, `occurrence_type` → occurrence type). */
 export const noun = (table: string) => (table === 'app_user' ? 'user' : table.replace(/_/g, ' '));
 
@@ -47,11 +59,11 @@ export async function constraintProblem(sql: Queryable, err: unknown): Promise<C
   if (err.code === '23505') {
     const m = /^Key \((.+?)\)=\((.*)\) already exists\.$/s.exec(detail);
     const columns = m?.[1]?.split(', ').map((c) => c.replace(/^lower\((.*)\)$/, '$1')) ?? [];
-    return { kind: 'duplicate', fields: columns.map(camel), values: m?.[2] ?? '' };
+    return { kind: 'duplicate', fields: columns.map((c) => field(err.table_name, c)), values: m?.[2] ?? '' };
   }
   if (err.code === '23503') {
     const missing = /^Key \((.+?)\)=\((.*)\) is not present in table "(.+)"\.$/s.exec(detail);
-    if (missing) return { kind: 'missing-reference', field: camel(missing[1]!), value: missing[2]!, noun: noun(missing[3]!) };
+    if (missing) return { kind: 'missing-reference', field: field(err.table_name, missing[1]!), value: missing[2]!, noun: noun(missing[3]!) };
     const used = /^Key \((.+?)\)=\((.*)\) is still referenced from table "(.+)"\.$/s.exec(detail);
     const deletedFrom = /^update or delete on table "(.+?)"/.exec(err.message)?.[1];
     if (used && deletedFrom) {

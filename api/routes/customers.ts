@@ -30,8 +30,8 @@ const CSV_TYPES = ['text/csv', 'application/csv', 'text/x-csv', 'application/vnd
 const noCustomer = (id: number) => notFound(`There is no customer with id ${id}.`);
 
 /**
- * The database's verdicts that name a column the request does not have: the unique e-mail
- * key is the `email` the request gave, a missing observer is an entry of `observerIds`.
+ * A second customer with the same e-mail address (compared by its key, in any case): the
+ * answer names the customer who has it. Other constraint verdicts are the errors plugin's.
  */
 async function asRequestProblem(sql: AppDeps['sql'], err: unknown): Promise<unknown> {
   if (!isPostgresError(err)) return err;
@@ -40,9 +40,6 @@ async function asRequestProblem(sql: AppDeps['sql'], err: unknown): Promise<unkn
     const owner = await customers.withEmailKey(sql, value);
     const message = owner ? `is already the e-mail of customer «${owner.name}» (id ${owner.id})` : 'is already the e-mail of another customer';
     return new HttpProblem(409, 'Conflict', `email ${message}: two customers cannot share an address (compared in any case).`, [{ field: 'body.email', message }]);
-  }
-  if (err.code === '23503' && err.constraint_name === 'customer_observer_user_id_fkey' && value !== undefined) {
-    return badRequest('body.observerIds', `there is no user with id ${value}`);
   }
   return err;
 }

@@ -3,7 +3,7 @@ import { solutionGroups } from '../../db/solution-groups.js';
 import { solutionGroup, solutionGroupCreate, solutionGroupListQuery, solutionGroupUpdate, type SolutionGroupUpdate } from '../../schemas/solution-groups.js';
 import { crudRoutes } from '../crud-routes.js';
 import type { AppDeps } from '../deps.js';
-import { byWhom, namingListField, POOLS_TOLD_TEXT, tellPools } from './users.js';
+import { byWhom, POOLS_TOLD_TEXT, tellPools } from './users.js';
 
 const POOL_TOLD = POOLS_TOLD_TEXT('a change of `memberIds` or a deletion of a group: the group\'s own pool');
 
@@ -19,7 +19,6 @@ const DESCRIPTIONS: Record<string, string> = {
 
 export function solutionGroupsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    const membersNamed = namingListField('solution_group_member', 'body.memberIds');
     // Balanced distribution (SPEC §5): the group's assignment workflow hears of a change of its
     // members (or of the group's deletion) once it is saved, before the answer.
     app.addHook('onSend', async (req, reply, payload) => {
@@ -40,8 +39,8 @@ export function solutionGroupsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       schemas: { entity: solutionGroup, create: solutionGroupCreate, update: solutionGroupUpdate, listQuery: solutionGroupListQuery },
       store: {
         ...solutionGroups,
-        create: (sql, input) => solutionGroups.create(sql, input).catch(membersNamed),
-        update: (sql, id, patch) => solutionGroups.update(sql, id, patch).catch(membersNamed),
+        create: (sql, input) => solutionGroups.create(sql, input),
+        update: (sql, id, patch) => solutionGroups.update(sql, id, patch),
       },
       sql: deps.sql,
     });

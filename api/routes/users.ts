@@ -3,7 +3,6 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { poolsChanged } from '../../clients/assigner.js';
-import { isPostgresError, noun } from '../../db/constraint-errors.js';
 import { poolsOfUser } from '../../db/pools.js';
 import type { PoolRef } from '../../domain/distribution.js';
 import { keyHashesOf, LastActiveAdminError, users } from '../../db/users.js';
@@ -11,7 +10,7 @@ import { user, userCreate, userListQuery, userUpdate, type UserUpdate } from '..
 import { crudRoutes, type Store } from '../crud-routes.js';
 import type { AppDeps } from '../deps.js';
 import { caller } from '../plugins/auth.js';
-import { badRequest, conflict } from '../plugins/errors.js';
+import { conflict } from '../plugins/errors.js';
 
 /** What the route descriptions say of the balanced distribution's pools (SPEC §5). */
 export const POOLS_TOLD_TEXT = (what: string) =>
@@ -41,20 +40,6 @@ const DESCRIPTIONS: Record<string, string> = {
 };
 
 const LAST_ADMIN = 'This would leave no active admin, and nobody could configure anything any more: make another user an active admin first.';
-
-/**
- * Turns the database's "no such row" for a child table (user_sector, solution_group_member)
- * into a 400 naming the list field of the body, e.g. `body.sectorIds`.
- */
-export function namingListField(table: string, field: string) {
-  return (err: unknown): never => {
-    if (isPostgresError(err) && err.code === '23503' && err.table_name === table) {
-      const m = /^Key \(.+?\)=\((.*)\) is not present in table "(.+)"\.$/s.exec(err.detail ?? '');
-      if (m) throw badRequest(field, `there is no ${noun(m[2]!)} with id ${m[1]}`);
-    }
-    throw err;
-  };
-}
 
 /**
  * Tells the pools' assignment workflows that a saved change concerns them (SPEC §5). The change
@@ -133,7 +118,6 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       await tellPools(deps.temporal.client, req.log, [...before, ...after], why);
       return payload;
     });
-    const sectorsNamed = namingListField('user_sector', 'body.sectorIds');
     const lastAdmin = (err: unknown): never => {
       throw err instanceof LastActiveAdminError ? conflict(LAST_ADMIN) : err;
     };
@@ -142,9 +126,9 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     const forget = (hashes: Buffer[]) => hashes.forEach((h) => app.forgetApiKey(h));
     const store: Store<z.output<typeof user>, z.output<typeof userCreate>, z.output<typeof userUpdate>, z.output<typeof userListQuery>> = {
       ...users,
-      create: (sql, input) => users.create(sql, input).catch(sectorsNamed),
+      create: (sql, input) => users.create(sql, input),
       async update(sql, id, patch) {
-        const changed = await users.update(sql, id, patch).catch(sectorsNamed).catch(lastAdmin);
+        const changed = await users.update(sql, id, patch).catch(lastAdmin);
         forget(await keyHashesOf(sql, id));
         return changed;
       },
