@@ -3,3 +3,10 @@
  * constraint the data violates). Workflows record such an e-mail as `quarantined`.
  */
 export const UNPROCESSABLE = 'Unprocessable';
+
+/**
+ * The ApplicationFailure type with which a ticket's workflow refuses an action that does not
+ * apply (a status change the ticket cannot make, a step that is not the active one, a sector
+ * that is not the caller's). The message says why; the API answers 409 with it.
+ */
+export const ACTION_REJECTED = 'ActionRejected';

@@ -21,3 +21,8 @@ export function ticketWorkflowId(protocol: string): string {
 export function assignerWorkflowId(poolKey: string): string {
   return `assigner:${poolKey}`;
 }
+
+/** The delivery of one fired alert (SPEC §6): `alert:<firing id>`. */
+export function alertWorkflowId(firingId: number): string {
+  return `alert:${firingId}`;
+}
