@@ -23,6 +23,8 @@ import { emailRoutes } from './routes/emails.js';
 import { healthRoutes } from './routes/health.js';
 import { sectorRoutes } from './routes/sectors.js';
 import { ticketRoutes } from './routes/tickets.js';
+import { ticketActionRoutes } from './routes/ticket-actions.js';
+import { stepRoutes } from './routes/steps.js';
 
 /** Every resource's routes, in the order the OpenAPI document lists them. */
 const ROUTES = [
@@ -42,6 +44,8 @@ const ROUTES = [
   customersRoutes,
   contractsRoutes,
   ticketRoutes,
+  ticketActionRoutes,
+  stepRoutes,
   ticketFiltersRoutes,
   emailRoutes,
 ];

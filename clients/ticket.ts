@@ -1,0 +1,61 @@
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { ACTION_REJECTED } from '../contracts/failures.js';
+import { TICKET_WORKFLOW, type TicketInput, type TicketView } from '../contracts/ticket.js';
+import { ticketWorkflowId } from '../contracts/workflow-ids.js';
+import { withUpdateSlot } from './assigner.js';
+
+/**
+ * How long a change sent to a ticket's workflow may take, queueing for an update slot
+ * excluded: past it the caller hears that Temporal did not answer, rather than holding a
+ * request open while no worker runs.
+ */
+export const TICKET_UPDATE_DEADLINE_MS = 30_000;
+
+/**
+ * Sends a change to the ticket's workflow `ticket:<protocol>` and waits for its answer. The
+ * workflow is started when it is not running (update-with-start; it reads the ticket from the
+ * database when it starts), so a ticket opened before its workflow existed, or one whose
+ * workflow ended, can still be acted on. At most `MAX_IN_FLIGHT_UPDATES` of this process's
+ * updates per ticket are in flight (the server's limit); the others wait their turn.
+ *
+ * Throws `WorkflowUpdateFailedError` when the workflow refuses (see `rejectionReason`) and
+ * `WorkflowUpdateRPCTimeoutOrCancelledError` when it did not answer within the deadline.
+ */
+export async function sendTicketUpdate<A>(
+  client: Client,
+  taskQueue: string,
+  protocol: string,
+  update: UpdateDefinition<TicketView, [A]>,
+  arg: A,
+  deadlineMs = TICKET_UPDATE_DEADLINE_MS,
+): Promise<TicketView> {
+  const workflowId = ticketWorkflowId(protocol);
+  const input: TicketInput = { protocol };
+  return withUpdateSlot(workflowId, () =>
+    client.withDeadline(Date.now() + deadlineMs, () =>
+      client.workflow.executeUpdateWithStart(update, {
+        args: [arg],
+        startWorkflowOperation: new WithStartWorkflowOperation(TICKET_WORKFLOW, {
+          workflowId,
+          taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          staticSummary: `Ticket ${protocol}: its status, SLA timers and steps`,
+        }),
+      }),
+    ),
+  );
+}
+
+/** Why the workflow refused a change (its validator's or handler's ACTION_REJECTED message), or undefined for any other error. */
+export function rejectionReason(err: unknown): string | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+  const cause = err.cause;
+  return cause instanceof ApplicationFailure && cause.type === ACTION_REJECTED ? cause.message : undefined;
+}
+
+/** Whether the workflow did not answer in time (or the call was cancelled): the change may still apply. */
+export function notAnswered(err: unknown): boolean {
+  return err instanceof WorkflowUpdateRPCTimeoutOrCancelledError;
+}
