@@ -1,6 +1,11 @@
+import { getClient } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import type { AssignAnswer, AssignRequest } from '../contracts/assignment.js';
+import { assignedSignal } from '../contracts/ticket.js';
+import { ticketWorkflowId } from '../contracts/workflow-ids.js';
 import type { Sql } from '../db/client.js';
 import { loadPool } from '../db/pools.js';
+import { userLogins } from '../db/users.js';
 import { recordAssignments, recordedAssignment } from '../db/tickets.js';
 import type { Assignment, PoolMember, PoolRef } from '../domain/distribution.js';
 
@@ -12,11 +17,29 @@ export function createAssignmentActivities(deps: { sql: Sql }) {
       return loadPool(sql, pool);
     },
 
-    /** Writes a batch of the assignment workflow's decisions (idempotent). */
+    /**
+     * Writes a batch of the assignment workflow's decisions (idempotent), then tells the
+     * tickets' workflows who took them (a ticket whose workflow has not started yet reads its
+     * assignee when it starts).
+     */
     async recordAssignments(answers: AssignAnswer[]): Promise<void> {
       await recordAssignments(
         sql,
         answers.map(({ ticketId, protocol: _p, waiting: _w, userId, reason, ...detail }) => ({ ticketId, userId, reason, detail })),
+      );
+      const assigned = answers.filter((a) => a.userId !== null);
+      if (assigned.length === 0) return;
+      const logins = new Map((await userLogins(sql, assigned.map((a) => a.userId!))).map((u) => [u.id, u.login]));
+      const client = getClient();
+      await Promise.all(
+        assigned.map((a) =>
+          client.workflow
+            .getHandle(ticketWorkflowId(a.protocol))
+            .signal(assignedSignal, { userId: a.userId!, login: logins.get(a.userId!) ?? String(a.userId) })
+            .catch((err) => {
+              if (!(err instanceof WorkflowNotFoundError)) throw err;
+            }),
+        ),
       );
     },
 

@@ -28,6 +28,9 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 random bytes in base64 (44 characters), e.g. from `openssl rand -base64 32`')
     .optional(),
   ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters (use a random key, e.g. `mt_` + `openssl rand -base64 32`)').optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587' }).optional(),
+  ALERT_FROM: z.string().min(3).default('Mailtrack <alerts@localhost>'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

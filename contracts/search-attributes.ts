@@ -11,5 +11,6 @@ export const Assignee = defineSearchAttributeKey('Assignee', SearchAttributeType
 export const TicketStatus = defineSearchAttributeKey('TicketStatus', SearchAttributeType.KEYWORD);
 export const SlaState = defineSearchAttributeKey('SlaState', SearchAttributeType.KEYWORD);
 export const EmailOutcome = defineSearchAttributeKey('EmailOutcome', SearchAttributeType.KEYWORD);
+export const SectorId = defineSearchAttributeKey('SectorId', SearchAttributeType.KEYWORD);
 
-export const ALL_SEARCH_ATTRIBUTES = [Protocol, CustomerEmail, MailboxId, Assignee, TicketStatus, SlaState, EmailOutcome];
+export const ALL_SEARCH_ATTRIBUTES = [Protocol, CustomerEmail, MailboxId, Assignee, TicketStatus, SlaState, EmailOutcome, SectorId];

@@ -244,3 +244,10 @@ export async function ticketAssignee(sql: Queryable, ticketId: number): Promise<
   const [row] = await sql<{ assigneeUserId: number | null }[]>`SELECT assignee_user_id FROM ticket WHERE id = ${ticketId}`;
   return row?.assigneeUserId ?? null;
 }
+
+/** The protocols of a customer's tickets that are not closed or cancelled. */
+export async function liveTicketProtocols(sql: Queryable, customerId: number): Promise<string[]> {
+  const rows = await sql<{ protocol: string }[]>`
+    SELECT protocol FROM ticket WHERE customer_id = ${customerId} AND status NOT IN ('closed', 'cancelled') ORDER BY id`;
+  return rows.map((r) => r.protocol);
+}

@@ -120,3 +120,8 @@ export async function getUserLogin(sql: Queryable, id: number): Promise<string |
   const [row] = await sql<{ login: string }[]>`SELECT login FROM app_user WHERE id = ${id}`;
   return row?.login;
 }
+
+/** The logins of these users (those that exist). */
+export async function userLogins(sql: Queryable, ids: number[]): Promise<{ id: number; login: string }[]> {
+  return sql<{ id: number; login: string }[]>`SELECT id, login FROM app_user WHERE id = ANY(${[...new Set(ids)]}::bigint[])`;
+}

@@ -75,7 +75,7 @@ setup_namespace() {
   retention="${TEMPORAL_NAMESPACE_RETENTION:-168h}"
   wait_seconds="${SEARCH_ATTRIBUTE_WAIT_SECONDS:-65}"
   # Keep in step with contracts/search-attributes.ts (ALL_SEARCH_ATTRIBUTES).
-  attributes="Protocol CustomerEmail MailboxId Assignee TicketStatus SlaState EmailOutcome"
+  attributes="Protocol CustomerEmail MailboxId Assignee TicketStatus SlaState EmailOutcome SectorId"
 
   wait_for_port "${address%:*}" "${address##*:}" "Temporal frontend"
   n=0

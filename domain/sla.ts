@@ -18,3 +18,18 @@ export function slaDurationMs(value: number, unit: SlaUnit): number {
 export function slaDueAt(openedAt: Date, value: number, unit: SlaUnit): Date {
   return new Date(openedAt.getTime() + slaDurationMs(value, unit));
 }
+
+export interface ConfiguredSla {
+  value: number;
+  unit: SlaUnit;
+}
+
+/**
+ * The SLA a ticket runs on (SPEC §6): an active, valid contract's SLA package replaces the
+ * occurrence's. When several of the customer's contracts have one, the shortest applies
+ * [DECIDED]: the customer was promised at least that.
+ */
+export function effectiveSla(occurrenceSla: ConfiguredSla | null, contractSlas: readonly ConfiguredSla[]): ConfiguredSla | null {
+  const shortest = [...contractSlas].sort((a, b) => slaDurationMs(a.value, a.unit) - slaDurationMs(b.value, b.unit))[0];
+  return shortest ?? occurrenceSla;
+}

@@ -21,6 +21,7 @@ import { stopLeftovers } from './pid-files.js';
 import { assertPortsFree } from './ports.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 import { startDevServer } from './temporal-dev-server.js';
+import { startMailCatcher } from './mail-catcher.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -105,9 +106,18 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
     const demoMailbox = env.DEMO ? await step('demo mailbox up', () => startDemoMailbox({ port: env.DEMO_IMAP_PORT })) : undefined;
     if (demoMailbox) stops.push(['the demo mailbox', demoMailbox.stop]);
 
+    // Alert e-mail: the configured SMTP server, or a local catcher that saves each message as a file.
+    let smtpUrl = env.SMTP_URL;
+    if (!smtpUrl) {
+      const catcher = await step('alert mail catcher up', () => startMailCatcher(resolve(dataDir, 'mail'), { log }));
+      stops.push(['the alert mail catcher', catcher.close]);
+      smtpUrl = catcher.url;
+    }
+    const alerts = { smtp: { url: smtpUrl, from: env.ALERT_FROM }, publicUrl: env.PUBLIC_URL ?? `http://${env.API_HOST}:${env.API_PORT}` };
+
     const workflowBundle = await step('workflow bundle ready', () => loadWorkflowBundle(resolve(dataDir, 'cache')));
     const { worker, connection: workerConnection } = await step('worker created', () =>
-      createWorker({ temporalAddress, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql, secrets, workflowBundle }),
+      createWorker({ temporalAddress, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql, secrets, alerts, workflowBundle }),
     );
     const running = worker.run();
     stops.push(['the worker', async () => {

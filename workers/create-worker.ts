@@ -1,5 +1,5 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
+import { createActivities, type AlertSettings } from '../activities/index.js';
 import type { SecretBox } from '../config/secret-box.js';
 import type { Sql } from '../db/client.js';
 
@@ -10,6 +10,8 @@ export interface WorkerDeps {
   sql: Sql;
   /** Opens the mailboxes' IMAP secrets (SECRETS_KEY). */
   secrets: SecretBox;
+  /** Where alert e-mails go (SMTP_URL); without it, alerts are recorded and sent by webhook only. */
+  alerts?: AlertSettings;
   workflowBundle: { code: string };
 }
 
@@ -21,7 +23,7 @@ export async function createWorker(deps: WorkerDeps): Promise<{ worker: Worker; 
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle,
-    activities: createActivities({ sql: deps.sql, secrets: deps.secrets }),
+    activities: createActivities({ sql: deps.sql, secrets: deps.secrets, alerts: deps.alerts }),
   });
   return { worker, connection };
 }

@@ -28,6 +28,7 @@ const { worker, connection: workerConnection } = await createWorker({
   taskQueue: env.TEMPORAL_TASK_QUEUE,
   sql,
   secrets,
+  alerts: { smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.ALERT_FROM } : undefined, publicUrl: env.PUBLIC_URL },
   workflowBundle,
 });
 const connection = await Connection.connect({ address: temporalAddress });

@@ -9,9 +9,10 @@ function write(entry: LogEntry, level: LogLevel, line: string): void {
 }
 
 /**
- * The worker's log: as the SDK writes it, except that an activity failing on purpose (an
- * `Unprocessable` message, which its workflow records as quarantined) is one INFO line, not
- * a WARN with a stack trace.
+ * The worker's log: as the SDK writes it, except for failures that are expected outcomes, each
+ * one line without a stack trace: an activity failing on purpose (an `Unprocessable` message,
+ * which its workflow records as quarantined) at INFO, and an alert delivery attempt that the
+ * receiver refused (retried with backoff, recorded on the delivery) at WARN.
  */
 export function workerLogger(level: LogLevel): DefaultLogger {
   return new DefaultLogger(level, (entry) => {
@@ -20,6 +21,11 @@ export function workerLogger(level: LogLevel): DefaultLogger {
       if (SEVERITY[level] > SEVERITY.INFO) return;
       const { activityType, workflowId } = entry.meta as { activityType?: string; workflowId?: string };
       return write(entry, 'INFO', `${workflowId}: ${activityType} refused the message: ${error.message} (it is quarantined)`);
+    }
+    if (entry.message === 'Activity failed' && (entry.meta as { activityType?: string } | undefined)?.activityType === 'deliverAlert') {
+      if (SEVERITY[level] > SEVERITY.WARN) return;
+      const { workflowId, attempt } = entry.meta as { workflowId?: string; attempt?: number };
+      return write(entry, 'WARN', `${workflowId}: attempt ${attempt} failed, retried with backoff: ${error?.message}`);
     }
     write(entry, entry.level, entry.meta === undefined ? entry.message : `${entry.message} ${inspect(entry.meta, { depth: 4, breakLength: Infinity })}`);
   });

@@ -1,8 +1,20 @@
-import { ActivityFailure, ApplicationFailure, getCurrentDetails, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  getCurrentDetails,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
 import { UNPROCESSABLE } from '../contracts/failures.js';
-import type { EmailRef } from '../contracts/workflow-ids.js';
+import { ticketWorkflowId, type EmailRef } from '../contracts/workflow-ids.js';
+import { ticketLifecycle } from './ticket.js';
 import { Assignee, CustomerEmail, EmailOutcome, MailboxId, Protocol } from '../contracts/search-attributes.js';
 
 // Transient failures (database or IMAP down) are retried for as long as they last.
@@ -44,8 +56,12 @@ async function runSteps(ref: EmailRef): Promise<RecordedOutcome> {
     // Records `ticket_created` together with the ticket.
     const ticket = await act.openTicketFromEmail({ emailId: received.emailId, customerId: customer.customerId });
     upsertSearchAttributes([{ key: Protocol, value: ticket.protocol }]);
+    // Histories recorded before the lifecycle existed replay without these steps.
+    const lifecycle = patched(LIFECYCLE_PATCH);
+    if (lifecycle) await startSolution(ticket.protocol);
     // Histories recorded before distribution existed replay without this step.
-    if (patched(DISTRIBUTION_PATCH)) await distribute(ticket.protocol);
+    const distributed = patched(DISTRIBUTION_PATCH) ? await distribute(ticket.protocol) : undefined;
+    if (lifecycle) await handOver(ticket.protocol, distributed?.waiting ? distributed.reason : undefined);
     return { outcome: 'ticket_created', reason: `ticket ${ticket.protocol}`, protocol: ticket.protocol };
   } catch (err) {
     if (!isUnprocessable(err)) throw err;
@@ -54,16 +70,41 @@ async function runSteps(ref: EmailRef): Promise<RecordedOutcome> {
 }
 
 const DISTRIBUTION_PATCH = 'distribute-after-ticket';
+const LIFECYCLE_PATCH = 'ticket-lifecycle';
 
 /** SPEC §5: the ticket goes to its pool's least loaded member; a ticket that cannot be handed out stays created. */
-async function distribute(protocol: string): Promise<void> {
+async function distribute(protocol: string): Promise<{ waiting: boolean; reason: string } | undefined> {
   try {
     const assigned = await act.assignTicket({ protocol });
     if (assigned.login) upsertSearchAttributes([{ key: Assignee, value: assigned.login }]);
     if (assigned.distributed) {
       setCurrentDetails([getCurrentDetails(), assigned.login ? `Assigned to ${assigned.login}: ${assigned.reason}` : `Not assigned: ${assigned.reason}`].join('\n\n'));
     }
+    return { waiting: assigned.distributed && assigned.userId === null, reason: assigned.reason };
   } catch (err) {
     if (!isUnprocessable(err)) throw err;
+    return undefined;
+  }
+}
+
+/** SPEC §7 and §4.7: the mailbox's solution starts with the ticket (its first step active). */
+async function startSolution(protocol: string): Promise<void> {
+  const started = await act.startSolution({ protocol });
+  if (started.solution) setCurrentDetails([getCurrentDetails(), `Solution «${started.solution}» started`].join('\n\n'));
+}
+
+/**
+ * The ticket's own workflow takes over (SPEC §6–§8); it outlives this one. It may be running
+ * already (the API starts it for an action that came first): then there is nothing to do.
+ */
+async function handOver(protocol: string, unassignedReason: string | undefined): Promise<void> {
+  try {
+    await startChild(ticketLifecycle, {
+      workflowId: ticketWorkflowId(protocol),
+      args: [{ protocol, ...(unassignedReason ? { unassignedReason } : {}) }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
 }

@@ -2,3 +2,5 @@
 export { processEmail } from './email.js';
 export { watchMailbox } from './mailbox.js';
 export { assignPool } from './assigner.js';
+export { ticketLifecycle } from './ticket.js';
+export { deliverAlert } from './alert-delivery.js';

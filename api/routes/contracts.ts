@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { customerSlaChanged } from '../../clients/sla-sources.js';
 import { contracts } from '../../db/contracts.js';
 import { defined } from '../../db/crud.js';
 import { customers } from '../../db/customers.js';
@@ -17,6 +18,14 @@ export function contractsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     const { sql } = deps;
     const existing = async (id: number) => (await customers.get(sql, id)) ?? Promise.reject(noCustomer(id));
+    /** The customer's live tickets re-plan their SLA (an SLA package may apply or stop applying). */
+    const tellTickets = async (customerId: number, why: string) => {
+      try {
+        await customerSlaChanged(deps.temporal.client, sql, customerId, why);
+      } catch (err) {
+        app.log.warn({ customerId, err: (err as Error).message }, 'the SLA of some tickets was not re-planned; they re-plan at their next change');
+      }
+    };
 
     const contractTags = ['contracts'];
     const contractRules =
@@ -44,7 +53,9 @@ export function contractsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         await existing(req.params.id);
-        return reply.code(201).send(await contracts.create(sql, req.params.id, req.body));
+        const created = await contracts.create(sql, req.params.id, req.body);
+        await tellTickets(req.params.id, `contract ${created.number} was added`);
+        return reply.code(201).send(created);
       },
     );
 
@@ -73,7 +84,9 @@ export function contractsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           const errors = problems.map((p) => ({ field: `body.${p.field}`, message: p.message }));
           throw new HttpProblem(400, 'Bad Request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
         }
-        return (await contracts.update(sql, req.params.id, req.body)) ?? Promise.reject(noContract(req.params.id));
+        const updated = (await contracts.update(sql, req.params.id, req.body)) ?? Promise.reject(noContract(req.params.id));
+        await tellTickets(current.customerId, `contract ${current.number} was changed`);
+        return updated;
       },
     );
 
@@ -81,7 +94,9 @@ export function contractsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       '/contracts/:id',
       { config: { roles: ADMIN_ONLY }, schema: { summary: 'Delete a contract', tags: contractTags, params: idPath, response: { 204: z.null().describe('deleted') } } },
       async (req, reply) => {
-        if (!(await contracts.remove(sql, req.params.id))) throw noContract(req.params.id);
+        const current = await contracts.get(sql, req.params.id);
+        if (!current || !(await contracts.remove(sql, req.params.id))) throw noContract(req.params.id);
+        await tellTickets(current.customerId, `contract ${current.number} was deleted`);
         return reply.code(204).send(null);
       },
     );

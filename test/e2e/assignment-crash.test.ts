@@ -1,32 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requestAssignment } from '../../clients/assigner.js';
 import type { AssignAnswer } from '../../contracts/assignment.js';
 import { expectBalancedAndRecorded } from '../harness/assignments.js';
 import { useE2E } from '../harness/e2e.js';
 import { eventually, uniqueSuffix } from '../harness/fixtures.js';
-import { BUNDLE_CACHE } from '../harness/global-setup.js';
+import { useWorkerProcesses } from '../harness/spawn-worker.js';
 
 const e2e = useE2E('assign-crash');
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const children: ChildProcess[] = [];
-afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
-
-/** A worker in its own process on `taskQueue`, resolved once it polls. */
-async function workerProcess(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/harness/worker-process.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: inject('databaseUrl'), TEMPORAL_ADDRESS: inject('temporalAddress'), TASK_QUEUE: taskQueue, BUNDLE_CACHE },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`worker process exited (${code}) before it was ready`)));
-  });
-  return child;
-}
+const workerProcess = useWorkerProcesses();
 
 /**
  * Asks as the e-mail path's activity does: an update the server aborted (its worker died

@@ -12,6 +12,7 @@ import { testApi, type TestApi } from './api.js';
 import { testSecrets, testSql, uniqueSuffix } from './common.js';
 import { eventually, seedConfig } from './fixtures.js';
 import { BUNDLE_CACHE } from './global-setup.js';
+import { startSmtpReceiver, type SmtpReceiver } from './receivers.js';
 
 export interface E2E {
   sql: Sql;
@@ -26,6 +27,8 @@ export interface E2E {
   outcomeOf(ref: { mailboxId: number; uidValidity: number; uid: number }): Promise<RecordedOutcome>;
   /** GET as an admin. */
   get<T>(url: string): Promise<{ status: number; body: T }>;
+  /** The SMTP server alerts go to (a real one, on loopback). */
+  smtp: SmtpReceiver;
 }
 
 /**
@@ -43,17 +46,21 @@ export function useE2E(name: string): E2E {
     installRuntime('WARN', { coreLevel: 'ERROR' });
     rig.sql = testSql();
     rig.bundle = await loadWorkflowBundle(BUNDLE_CACHE);
-    ({ worker } = await createWorker({ temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue: rig.taskQueue, sql: rig.sql, secrets: testSecrets, workflowBundle: rig.bundle }));
+    rig.smtp = await startSmtpReceiver();
+    const alerts = { smtp: { url: rig.smtp.url, from: 'Mailtrack <alerts@mailtrack.test>' } };
+    ({ worker } = await createWorker({ temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue: rig.taskQueue, sql: rig.sql, secrets: testSecrets, alerts, workflowBundle: rig.bundle }));
     running = worker.run();
     connection = await Connection.connect({ address: inject('temporalAddress') });
     rig.client = new Client({ connection });
-    rig.api = await testApi(rig.sql);
+    // Actions the API sends to workflows start them on this file's task queue.
+    rig.api = await testApi(rig.sql, { taskQueue: rig.taskQueue });
   });
   afterAll(async () => {
     worker?.shutdown();
     await running;
     await connection?.close();
     await rig.api?.close();
+    await rig.smtp?.close();
     await rig.sql?.end();
   });
 

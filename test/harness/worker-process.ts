@@ -1,6 +1,7 @@
 /**
  * A worker in a process of its own, for tests that kill it (SIGKILL) mid-work:
- *   tsx test/harness/worker-process.ts   with DATABASE_URL, TEMPORAL_ADDRESS, TASK_QUEUE, BUNDLE_CACHE set.
+ *   tsx test/harness/worker-process.ts   with DATABASE_URL, TEMPORAL_ADDRESS, TASK_QUEUE, BUNDLE_CACHE set
+ *   (and SMTP_URL for alert e-mail).
  * Prints "ready" once it polls.
  */
 import { createSql } from '../../db/client.js';
@@ -18,6 +19,7 @@ const { worker } = await createWorker({
   taskQueue: env('TASK_QUEUE'),
   sql,
   secrets: testSecrets,
+  alerts: process.env.SMTP_URL ? { smtp: { url: process.env.SMTP_URL, from: 'Mailtrack <alerts@mailtrack.test>' } } : undefined,
   workflowBundle: await loadWorkflowBundle(env('BUNDLE_CACHE')),
 });
 const running = worker.run();

@@ -1,0 +1,153 @@
+import { getClient } from '@temporalio/activity';
+import { ticketLoadChanged } from '../clients/assigner.js';
+import { getUserLogin } from '../db/users.js';
+import type { Sql } from '../db/client.js';
+import {
+  addSolutionSteps,
+  alertThresholds,
+  alternativeSolution,
+  applyTicketChange,
+  loadLifecycleTicket,
+  occurrenceTypeOf,
+  slaSources,
+  solutionToStart,
+  ticketSteps,
+  type CalendarRow,
+  type StepColumns,
+  type StepRow,
+  type TicketChange,
+} from '../db/ticket-lifecycle.js';
+import type { SlaPlan } from '../domain/sla-clock.js';
+import { effectiveSla, slaDurationMs, type ConfiguredSla } from '../domain/sla.js';
+import type { ServiceCalendar } from '../domain/service-time.js';
+import type { TicketStatus } from '../domain/ticket-status.js';
+import type { StepStatus } from '../contracts/ticket.js';
+import { unprocessable } from './failures.js';
+
+export type { StepColumns, TicketColumns, TicketEvent } from '../db/ticket-lifecycle.js';
+
+/** A step as the ticket's workflow holds it, with its SLA plan (null: the step has no SLA). */
+export interface StepSnapshot {
+  id: number;
+  position: number;
+  flow: 'main' | 'alternative';
+  name: string;
+  sectorId: number;
+  status: StepStatus;
+  activatedAt: string | null;
+  plan: SlaPlan | null;
+}
+
+/** A ticket as its workflow starts from it. */
+export interface TicketSnapshot {
+  ticketId: number;
+  protocol: string;
+  status: TicketStatus;
+  assigneeUserId: number | null;
+  assigneeLogin: string | null;
+  sectorId: number | null;
+  createdAt: string;
+  slaPausedAt: string | null;
+  plan: SlaPlan | null;
+  steps: StepSnapshot[];
+  hasAlternative: boolean;
+  firedKeys: string[];
+}
+
+function serviceCalendar(c: CalendarRow): ServiceCalendar {
+  return { timeZone: c.timeZone, weeklyHours: c.weeklyHours, holidays: c.holidays.map((h) => h.date) };
+}
+
+function plan(sla: ConfiguredSla | null, calendar: CalendarRow, thresholds: number[]): SlaPlan | null {
+  return sla ? { budgetMs: slaDurationMs(sla.value, sla.unit), calendar: serviceCalendar(calendar), thresholds } : null;
+}
+
+function stepSnapshots(rows: StepRow[], thresholds: number[]): StepSnapshot[] {
+  return rows.map(({ sla, calendar, slaState: _state, ...s }) => ({ ...s, plan: plan(sla, calendar, thresholds) }));
+}
+
+/** The reads and writes of a ticket's workflow (workflows/ticket.ts). */
+export function createLifecycleActivities(deps: { sql: Sql; now?: () => Date }) {
+  const { sql } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  /** The ticket's SLA plan as of now (SPEC §6); null when its occurrence has no SLA. */
+  async function ticketPlan(ticketId: number): Promise<SlaPlan | null> {
+    const s = await slaSources(sql, ticketId, now());
+    if (!s) throw unprocessable(`there is no ticket ${ticketId}`);
+    return plan(effectiveSla(s.occurrenceSla, s.contractSlas), s.calendar, s.alertThresholds);
+  }
+
+  return {
+    async loadTicket(input: { protocol: string }): Promise<TicketSnapshot> {
+      const t = await loadLifecycleTicket(sql, input.protocol);
+      if (!t) throw unprocessable(`there is no ticket ${input.protocol}`);
+      const thresholds = await alertThresholds(sql, t.ticketId);
+      return { ...t, plan: await ticketPlan(t.ticketId), steps: stepSnapshots(t.steps, thresholds) };
+    },
+
+    planTicketSla: (input: { ticketId: number }): Promise<SlaPlan | null> => ticketPlan(input.ticketId),
+
+    /** The SLA plan of a step in a sector (a moved step runs on its new sector's calendar). */
+    async planStepSla(input: { ticketId: number; stepId: number; sectorId: number }): Promise<SlaPlan | null> {
+      const steps = await ticketSteps(sql, input.ticketId);
+      const step = steps.find((s) => s.id === input.stepId);
+      if (!step) throw unprocessable(`ticket ${input.ticketId} has no step ${input.stepId}`);
+      const [moved] = await sql<{ calendar: CalendarRow }[]>`
+        SELECT json_build_object('timeZone', c.time_zone, 'weeklyHours', c.weekly_hours, 'holidays', c.holidays) AS calendar
+          FROM calendar c WHERE c.id = COALESCE((SELECT calendar_id FROM sector WHERE id = ${input.sectorId}), (SELECT id FROM calendar WHERE is_default))`;
+      return plan(step.sla, moved!.calendar, await alertThresholds(sql, input.ticketId));
+    },
+
+    /**
+     * Writes a change of the ticket's workflow with its timeline event, once per key; then, when
+     * the change moved the ticket in or out of its assignee's open load, tells the assignee's
+     * pools (and the former assignee's) so their next decision counts it (SPEC §5).
+     */
+    async saveTicketChange(input: TicketChange & { loadChanged?: { formerAssigneeId: number | null } }): Promise<{ applied: boolean; assigneeLogin: string | null }> {
+      const { loadChanged, ...change } = input;
+      if (change.ticket?.occurrenceId !== undefined) {
+        change.ticket.occurrenceTypeId = (await occurrenceTypeOf(sql, change.ticket.occurrenceId)) ?? undefined;
+      }
+      const applied = await applyTicketChange(sql, change);
+      if (loadChanged) await ticketLoadChanged(getClient(), sql, change.ticketId, change.event.kind, loadChanged.formerAssigneeId);
+      const [row] = await sql<{ assigneeUserId: number | null }[]>`SELECT assignee_user_id FROM ticket WHERE id = ${change.ticketId}`;
+      return { applied, assigneeLogin: row?.assigneeUserId ? ((await getUserLogin(sql, row.assigneeUserId)) ?? null) : null };
+    },
+
+    /**
+     * SPEC §7 and §4.7: the mailbox's solution starts with the ticket; its steps are created, the
+     * first active. Run by the e-mail's workflow once the ticket exists; a second run does nothing.
+     */
+    async startSolution(input: { protocol: string }): Promise<{ started: boolean; solution: string | null }> {
+      const s = await solutionToStart(sql, input.protocol);
+      if (!s) return { started: false, solution: null };
+      const at = now().toISOString();
+      await addSolutionSteps(sql, {
+        ticketId: s.ticketId,
+        key: 'solution:main',
+        at,
+        solutionId: s.solutionId,
+        flow: 'main',
+        event: { kind: 'solution_started', actor: 'system:email', data: { solutionId: s.solutionId, solution: s.name, flow: 'main' } },
+      });
+      return { started: true, solution: s.name };
+    },
+
+    /** SPEC §7: the remaining steps are cancelled and the occurrence's alternative solution starts at its first step. */
+    async switchToAlternative(input: { ticketId: number; key: string; at: string; actor: string; note?: string; cancel: StepColumns[] }): Promise<StepSnapshot[]> {
+      const alt = await alternativeSolution(sql, input.ticketId);
+      if (!alt) throw unprocessable(`the occurrence of ticket ${input.ticketId} has no alternative solution`);
+      await addSolutionSteps(sql, {
+        ticketId: input.ticketId,
+        key: input.key,
+        at: input.at,
+        solutionId: alt.solutionId,
+        flow: 'alternative',
+        steps: input.cancel,
+        event: { kind: 'flow_switched', actor: input.actor, data: { solutionId: alt.solutionId, solution: alt.name, note: input.note ?? null } },
+      });
+      return stepSnapshots(await ticketSteps(sql, input.ticketId), await alertThresholds(sql, input.ticketId));
+    },
+  };
+}
