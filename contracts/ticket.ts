@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Role } from '../domain/roles.js';
-import type { SlaState, TicketStatus } from '../domain/ticket-status.js';
+import type { SlaState, StepStatus, TicketStatus } from '../domain/ticket-status.js';
 
 /** The messages of a ticket's workflow `ticket:<protocol>` (workflows/ticket.ts, SPEC §6–§8). */
 
@@ -58,8 +58,7 @@ export interface Reclassification {
   actor: Actor;
 }
 
-export const STEP_STATUSES = ['pending', 'active', 'completed', 'cancelled'] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];
+export { STEP_STATUSES, type StepStatus } from '../domain/ticket-status.js';
 
 export interface StepView {
   id: number;

@@ -62,9 +62,9 @@ export async function createTicketFromEmail(sql: Sql, t: NewEmailTicket): Promis
 /** A timestamptz inside JSON as the API writes every time: ISO 8601 in UTC, to the millisecond. */
 const iso = (sql: Queryable, column: Fragment) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** `{ id, name }` of the row of `table` that `column` of the ticket names, or null. */
-const ref = (sql: Queryable, table: string, column: string) =>
-  sql`(SELECT json_build_object('id', x.id, 'name', x.name) FROM ${sql(table)} x WHERE x.id = t.${sql(column)})`;
+/** `{ id, name }` of the row of `table` that `column` of the ticket (or of `alias`) names, or null. */
+const ref = (sql: Queryable, table: string, column: string, alias = 't') =>
+  sql`(SELECT json_build_object('id', x.id, 'name', x.name) FROM ${sql(table)} x WHERE x.id = ${sql(alias)}.${sql(column)})`;
 
 /** The key/value pairs of a ticket as lists show it (schemas/tickets.ts `ticket`), over `t` (ticket). */
 const TICKET_FIELDS = (sql: Queryable) => sql`
@@ -131,7 +131,11 @@ export async function getTicketJson(sql: Queryable, protocol: string): Promise<s
                     'id', a.id, 'emailId', a.email_id, 'filename', a.filename, 'contentType', a.content_type, 'size', a.size,
                     'sha256', a.sha256, 'inline', a.inline, 'url', '/tickets/' || t.protocol || '/attachments/' || a.id) ORDER BY a.email_id, a.position)
                     FROM email_attachment a JOIN inbound_email e ON e.id = a.email_id WHERE ${TICKET_EMAILS(sql)}), '[]'),
-      'steps', '[]'::json,
+      'steps', COALESCE((SELECT json_agg(json_build_object(
+                    'id', st.id, 'position', st.position, 'flow', st.flow, 'name', st.name, 'sector', ${ref(sql, 'sector', 'sector_id', 'st')},
+                    'status', st.status, 'sla', CASE WHEN st.sla_value IS NULL THEN NULL ELSE json_build_object('dueAt', ${iso(sql, sql`st.sla_due_at`)}, 'state', st.sla_state) END,
+                    'activatedAt', ${iso(sql, sql`st.activated_at`)}, 'finishedAt', ${iso(sql, sql`st.finished_at`)}, 'finishedBy', st.finished_by, 'note', st.note) ORDER BY st.position)
+                    FROM ticket_step st WHERE st.ticket_id = t.id), '[]'),
       'timeline', COALESCE((SELECT json_agg(json_build_object('kind', ev.kind, 'actor', ev.actor, 'at', ${iso(sql, sql`ev.at`)}, 'data', ev.data) ORDER BY ev.id)
                     FROM ticket_event ev WHERE ev.ticket_id = t.id), '[]'))::text AS doc
       FROM ticket t

@@ -9,6 +9,10 @@ export type TicketStatus = (typeof TICKET_STATUSES)[number];
 export const SLA_STATES = ['on_time', 'at_risk', 'breached'] as const;
 export type SlaState = (typeof SLA_STATES)[number];
 
+/** Where a step of a ticket's solution stands (SPEC §7): one `active` at a time, in order. */
+export const STEP_STATUSES = ['pending', 'active', 'completed', 'cancelled'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
 /** How a ticket came in: from a mailbox, or created through the API. */
 export const TICKET_CHANNELS = ['email', 'api'] as const;
 export type TicketChannel = (typeof TICKET_CHANNELS)[number];

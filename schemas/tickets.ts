@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PROTOCOL_PATTERN } from '../domain/protocol.js';
-import { SLA_STATES, TICKET_CHANNELS, TICKET_STATUSES } from '../domain/ticket-status.js';
+import { SLA_STATES, STEP_STATUSES, TICKET_CHANNELS, TICKET_STATUSES } from '../domain/ticket-status.js';
 import { enumParam, id, idParam, intParam, ref, timestamp } from './common.js';
 
 /**
@@ -93,15 +93,30 @@ export const attachment = z
   })
   .meta({ id: 'Attachment' });
 
+/** A step of a ticket's solution (SPEC §7). */
+export const ticketStep = z
+  .object({
+    id: z.number().describe('the step\'s id in actions (/tickets/{protocol}/steps/{stepId}/...)'),
+    position: z.number().describe('its place among the ticket\'s steps, from 1 (an alternative flow\'s steps follow the main flow\'s)'),
+    flow: z.enum(['main', 'alternative']),
+    name: z.string(),
+    sector: ref.describe('the sector whose BackOffice staff work it'),
+    status: z.enum(STEP_STATUSES).describe('`active` (the one to work now), `pending`, `completed` or `cancelled`'),
+    sla: z.object({ dueAt: timestamp.nullable().describe('null while the ticket waits for the customer'), state: z.enum(SLA_STATES) }).nullable().describe('the step\'s own SLA; null when it has none'),
+    activatedAt: timestamp.nullable(),
+    finishedAt: timestamp.nullable(),
+    finishedBy: z.string().nullable().describe('`user:<login>` or `system:<part>`'),
+    note: z.string().nullable().describe('the note given when it was completed'),
+  })
+  .meta({ id: 'TicketStep' });
+
 /** One ticket with everything that happened to it. */
 export const ticketDetail = ticket
   .extend({
     description: z.string(),
     messages: z.array(ticketMessage).describe('the original e-mail and the later ones, oldest first'),
     attachments: z.array(attachment),
-    steps: z
-      .array(z.object({ position: z.number(), name: z.string(), sectorId: z.number(), status: z.string() }))
-      .describe('the solution\'s steps and where each stands (empty until the ticket runs a solution)'),
+    steps: z.array(ticketStep).describe('the solution\'s steps in the order they run, and where each stands (empty when the ticket runs no solution)'),
     timeline: z
       .array(z.object({ kind: z.string(), actor: z.string().describe('`system:<part>` or `user:<login>`'), at: timestamp, data: z.record(z.string(), z.unknown()) }))
       .describe('every event, oldest first'),

@@ -9,6 +9,14 @@ export interface SeededDemo {
   occurrenceTypeId: number;
   occurrenceId: number;
   mailboxId: number;
+  /** BackOffice: a second sector, where Carla works steps. */
+  backOfficeSectorId: number;
+  /** Carla, BackOffice staff of both sectors. */
+  backOfficeUserId: number;
+  alertId: number;
+  /** The mailbox's three-step solution and the occurrence's alternative. */
+  solutionId: number;
+  alternativeSolutionId: number;
 }
 
 /** One call of the REST API, as an admin: how the demo is configured (the same code paths an admin uses). */
@@ -34,9 +42,11 @@ async function ensure(api: ApiCall, path: string, body: object, search: string, 
 
 /**
  * The demo configuration, made through the REST API as an admin would make it (idempotent):
- * one sector, three users in the seeds' registration order (João, Ana, Luis), an occurrence
- * type, an occurrence with a 4-hour SLA, and a mailbox with automatic conversion on. `suffix`
- * keeps several copies apart (tests); `activeMailbox: false` leaves its watcher to the caller.
+ * a Support sector with three users in the seeds' registration order (João, Ana, Luis), a
+ * BackOffice sector with Carla, an occurrence type, an occurrence with a 4-hour SLA and an
+ * alert at 50, 80 and 100 %, a three-step solution with an alternative, and a mailbox with
+ * automatic conversion on that starts the solution. `suffix` keeps several copies apart
+ * (tests); `activeMailbox: false` leaves its watcher to the caller.
  */
 export async function seedDemo(api: ApiCall, imap: ImapSettings, opts: { suffix?: string; autoConvert?: boolean; activeMailbox?: boolean } = {}): Promise<SeededDemo> {
   const sfx = opts.suffix ?? '';
@@ -52,15 +62,53 @@ export async function seedDemo(api: ApiCall, imap: ImapSettings, opts: { suffix?
     const body = { login: login + sfx, name, email: `${login}${sfx}@mailtrack.demo`, role, sectorIds: [sector.id] };
     userIds.push((await ensure(api, '/users', body, `q=${q(login + sfx)}`, (u) => u.login === login + sfx)).id);
   }
+  const backOffice = await ensure(api, '/sectors', { name: `BackOffice${sfx}` }, `name=${q(`BackOffice${sfx}`)}`, named(`BackOffice${sfx}`));
+  const carla = await ensure(
+    api,
+    '/users',
+    { login: `carla${sfx}`, name: 'Carla', email: `carla${sfx}@mailtrack.demo`, role: 'backoffice', sectorIds: [sector.id, backOffice.id] },
+    `q=${q(`carla${sfx}`)}`,
+    (u) => u.login === `carla${sfx}`,
+  );
+  const alert = await ensure(
+    api,
+    '/alerts',
+    { name: `SLA watch${sfx}`, thresholds: [50, 80, 100], notifyAssignee: true, notifySector: true },
+    `name=${q(`SLA watch${sfx}`)}`,
+    named(`SLA watch${sfx}`),
+  );
   const customerType = await ensure(api, '/customer-types', { name: `Standard${sfx}` }, `name=${q(`Standard${sfx}`)}`, named(`Standard${sfx}`));
   const region = await ensure(api, '/regions', { name: `Brazil${sfx}` }, `name=${q(`Brazil${sfx}`)}`, named(`Brazil${sfx}`));
   const type = await ensure(api, '/occurrence-types', { name: 'Question', sectorId: sector.id, description: 'Questions sent by e-mail' }, `name=Question&sectorId=${sector.id}`, named('Question'));
   const occurrence = await ensure(
     api,
     '/occurrences',
-    { occurrenceTypeId: type.id, name: 'General question', slaValue: 4, slaUnit: 'hours', sectorId: sector.id },
+    { occurrenceTypeId: type.id, name: 'General question', slaValue: 4, slaUnit: 'hours', sectorId: sector.id, alertId: alert.id },
     `name=${q('General question')}&occurrenceTypeId=${type.id}`,
     named('General question'),
+  );
+  const solution = await ensure(
+    api,
+    '/solutions',
+    {
+      occurrenceId: occurrence.id,
+      name: 'Answer the question',
+      flow: 'main',
+      steps: [
+        { name: 'Understand the question', sectorId: sector.id },
+        { name: 'Check the account', sectorId: backOffice.id, slaValue: 2, slaUnit: 'hours' },
+        { name: 'Reply to the customer', sectorId: sector.id },
+      ],
+    },
+    `occurrenceId=${occurrence.id}&flow=main`,
+    named('Answer the question'),
+  );
+  const alternative = await ensure(
+    api,
+    '/solutions',
+    { occurrenceId: occurrence.id, name: 'Escalate', flow: 'alternative', steps: [{ name: 'Escalate to the account team', sectorId: backOffice.id, slaValue: 1, slaUnit: 'days' }] },
+    `occurrenceId=${occurrence.id}&flow=alternative`,
+    named('Escalate'),
   );
   const settings = {
     sectorId: sector.id,
@@ -70,6 +118,7 @@ export async function seedDemo(api: ApiCall, imap: ImapSettings, opts: { suffix?
     creatorUserId: userIds[0],
     occurrenceTypeId: type.id,
     occurrenceId: occurrence.id,
+    solutionId: solution.id,
     active: opts.activeMailbox ?? true,
   };
   let mailbox = await ensure(api, '/mailboxes', { name: `demo${sfx}`, imap, ...settings }, `name=${q(`demo${sfx}`)}`, named(`demo${sfx}`));
@@ -86,6 +135,11 @@ export async function seedDemo(api: ApiCall, imap: ImapSettings, opts: { suffix?
     occurrenceTypeId: type.id,
     occurrenceId: occurrence.id,
     mailboxId: mailbox.id,
+    backOfficeSectorId: backOffice.id,
+    backOfficeUserId: carla.id,
+    alertId: alert.id,
+    solutionId: solution.id,
+    alternativeSolutionId: alternative.id,
   };
 }
 
