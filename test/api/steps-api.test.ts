@@ -7,12 +7,16 @@ import type { TicketStatus } from '../../domain/ticket-status.js';
 import { activeStepPage } from '../../schemas/ticket-actions.js';
 import { useTestApi, type TestApi } from '../harness/api.js';
 import { uniqueSuffix } from '../harness/fixtures.js';
+import { useE2E } from '../harness/e2e.js';
+import { insertTicket, lifecycleConfig, send, type LifecycleConfig } from '../harness/lifecycle.js';
+import { addSolutionSteps } from '../../db/ticket-lifecycle.js';
+import { ticketDetail } from '../../schemas/tickets.js';
 import { checkCase, hostileBodies } from '../harness/hostile-bodies.js';
 
 /**
  * BackOffice's queue (GET /steps) over step rows written by SQL, and what the step actions
- * refuse before they ask the ticket's workflow (no worker listens on this API's task queue:
- * test/e2e/ticket-actions.test.ts drives the workflow).
+ * refuse before they ask the ticket's workflow (no worker listens on that API's task queue);
+ * then a solution driven end to end through the real workflow (`useE2E`).
  */
 let sql: Sql;
 let api: TestApi;
@@ -200,5 +204,119 @@ describe('step actions before the workflow', () => {
       const res = await post('agent', url, payload);
       expect([res.statusCode, res.json().detail], url).toEqual([403, expect.stringMatching(/needs the role admin or backoffice/)]);
     }
+  });
+});
+
+describe('a solution driven through the API with BackOffice keys (SPEC §7)', () => {
+  const rig = useE2E('steps');
+  let cfg: LifecycleConfig;
+  let mainSolution: number;
+  beforeAll(async () => {
+    // A long SLA: no alert fires while this runs.
+    cfg = await lifecycleConfig(rig.api, { slaMinutes: 600, thresholds: [50, 100] });
+    const [A, B] = [cfg.sectorId, cfg.otherSectorId];
+    mainSolution = (
+      await send(rig.api, 'POST', '/solutions', {
+        occurrenceId: cfg.occurrenceId,
+        name: 'Unlock',
+        flow: 'main',
+        steps: [{ name: 'Triage', sectorId: A, slaValue: 300, slaUnit: 'minutes' }, { name: 'Fix', sectorId: A }, { name: 'Bill', sectorId: B }],
+      })
+    ).id;
+    await send(rig.api, 'POST', '/solutions', { occurrenceId: cfg.occurrenceId, name: 'Refund', flow: 'alternative', steps: [{ name: 'Refund', sectorId: B }, { name: 'Confirm', sectorId: A }] });
+  });
+  /** The timeline's events done by people (the workflow adds its own, e.g. `sla_planned` when it starts, at its own pace). */
+  const byUsers = (json: unknown) => ticketDetail.parse(json).timeline.filter((e) => e.actor.startsWith('user:'));
+  const bo = () => ({ key: cfg.backoffice.key });
+  const billing = () => ({ key: cfg.otherBackoffice.key });
+  const post = (who: Who, url: string, payload: object = {}) => rig.api.as(who, { method: 'POST', url, payload });
+  const stepRows = (ticketId: number) =>
+    rig.sql<{ id: number; name: string; flow: string; status: string; sectorId: number; finishedBy: string | null; note: string | null }[]>`
+      SELECT id, name, flow, status, sector_id, finished_by, note FROM ticket_step WHERE ticket_id = ${ticketId} ORDER BY position`;
+  const idOf = async (ticketId: number, name: string) => (await stepRows(ticketId)).find((r) => r.name === name)!.id;
+  const queued = async (who: Who, sectorId: number, protocol: string) =>
+    ((await rig.api.as(who, `/steps?sectorId=${sectorId}&limit=200`)).json().items as { ticket: { protocol: string }; name: string }[]).filter((i) => i.ticket.protocol === protocol).map((i) => i.name);
+
+  it('completes, moves, switches to the alternative flow and finishes: the ticket is resolved and every action is on its timeline', { timeout: 90_000 }, async () => {
+    const t = await insertTicket(rig.sql, cfg);
+    // What the e-mail's workflow does once the ticket exists (activities/lifecycle.ts startSolution).
+    await addSolutionSteps(rig.sql, {
+      ticketId: t.ticketId,
+      key: 'solution:main',
+      at: new Date().toISOString(),
+      solutionId: mainSolution,
+      flow: 'main',
+      event: { kind: 'solution_started', actor: 'system:test', data: { solutionId: mainSolution } },
+    });
+    const [triage, fix, bill] = await Promise.all(['Triage', 'Fix', 'Bill'].map((n) => idOf(t.ticketId, n)));
+    const base = `/tickets/${t.protocol}`;
+    expect(await queued(bo(), cfg.sectorId, t.protocol)).toEqual(['Triage']);
+
+    // Refusals, with the workflow's reasons.
+    const foreign = await post(billing(), `${base}/steps/${triage}/complete`);
+    expect([foreign.statusCode, foreign.json().detail]).toEqual([409, `you are not in sector ${cfg.sectorId}, where the step is`]);
+    const notActive = await post(bo(), `${base}/steps/${fix}/complete`);
+    expect([notActive.statusCode, notActive.json().detail]).toEqual([409, `step ${fix} «Fix» is pending, not the active step`]);
+
+    // Complete Triage: Fix becomes active in sector A.
+    const done = await post(bo(), `${base}/steps/${triage}/complete`, { note: 'password reset link sent' });
+    expect(done.statusCode, done.body).toBe(200);
+    expect(byUsers(done.json()).at(-1)).toMatchObject({ kind: 'step_completed', data: { stepId: triage, note: 'password reset link sent', next: { stepId: fix } } });
+    expect(await queued(bo(), cfg.sectorId, t.protocol)).toEqual(['Fix']);
+
+    // Move Fix to sector B: it leaves A's queue for B's.
+    const moved = await post(bo(), `${base}/steps/${fix}/sector`, { sectorId: cfg.otherSectorId, note: 'needs billing' });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(byUsers(moved.json()).at(-1)).toMatchObject({ kind: 'step_moved', data: { stepId: fix, fromSectorId: cfg.sectorId, toSectorId: cfg.otherSectorId, note: 'needs billing' } });
+    expect([await queued(bo(), cfg.sectorId, t.protocol), await queued(billing(), cfg.otherSectorId, t.protocol)]).toEqual([[], ['Fix']]);
+    const again = await post(billing(), `${base}/steps/${fix}/sector`, { sectorId: cfg.otherSectorId });
+    expect([again.statusCode, again.json().detail]).toEqual([409, `step ${fix} is already in sector ${cfg.otherSectorId}`]);
+
+    // Switch to the alternative flow: only someone in the active step's sector (now B) may.
+    const notMine = await post(bo(), `${base}/alternative-flow`);
+    expect([notMine.statusCode, notMine.json().detail]).toEqual([409, `you are not in sector ${cfg.otherSectorId}, where the step is`]);
+    const switched = await post(billing(), `${base}/alternative-flow`, { note: 'customer wants a refund' });
+    expect(switched.statusCode, switched.body).toBe(200);
+    expect(byUsers(switched.json()).at(-1)).toMatchObject({ kind: 'flow_switched', data: { note: 'customer wants a refund' } });
+    expect((await stepRows(t.ticketId)).map((r) => [r.name, r.flow, r.status])).toEqual([
+      ['Triage', 'main', 'completed'],
+      ['Fix', 'main', 'cancelled'],
+      ['Bill', 'main', 'cancelled'],
+      ['Refund', 'alternative', 'active'],
+      ['Confirm', 'alternative', 'pending'],
+    ]);
+    const twice = await post(billing(), `${base}/alternative-flow`);
+    expect([twice.statusCode, twice.json().detail]).toEqual([409, 'the ticket already runs its alternative flow']);
+    const oldStep = await post(billing(), `${base}/steps/${bill}/complete`);
+    expect([oldStep.statusCode, oldStep.json().detail]).toEqual([409, `step ${bill} «Bill» is cancelled, not the active step`]);
+
+    // Finish: Refund (B), then Confirm (A) by an admin; the last step resolves the ticket.
+    const [refund, confirm] = await Promise.all(['Refund', 'Confirm'].map((n) => idOf(t.ticketId, n)));
+    expect((await post(billing(), `${base}/steps/${refund}/complete`)).statusCode).toBe(200);
+    const last = await post('admin', `${base}/steps/${confirm}/complete`, { note: 'refunded' });
+    expect(last.statusCode, last.body).toBe(200);
+    const resolved = ticketDetail.parse(last.json());
+    expect(resolved.status).toBe('resolved');
+    const login = async (id: number) => (await rig.sql<{ login: string }[]>`SELECT login FROM app_user WHERE id = ${id}`)[0]!.login;
+    const [boLogin, billLogin] = [await login(cfg.backoffice.id), await login(cfg.otherBackoffice.id)];
+    expect(resolved.timeline.slice(0, 2).map((e) => e.kind)).toEqual(['created', 'solution_started']);
+    expect(byUsers(resolved).map((e) => [e.kind, e.actor])).toEqual(
+      [
+        ['step_completed', boLogin],
+        ['step_moved', boLogin],
+        ['flow_switched', billLogin],
+        ['step_completed', billLogin],
+        ['step_completed', 'admin'],
+        ['status_changed', 'admin'],
+      ].map(([kind, l]) => [kind, `user:${l}`]),
+    );
+    expect((await stepRows(t.ticketId)).filter((r) => r.status === 'completed').map((r) => [r.name, r.note])).toEqual([
+      ['Triage', 'password reset link sent'],
+      ['Refund', null],
+      ['Confirm', 'refunded'],
+    ]);
+    expect(await queued('admin', cfg.otherSectorId, t.protocol)).toEqual([]);
+    const afterwards = await post('admin', `${base}/steps/${confirm}/complete`);
+    expect([afterwards.statusCode, afterwards.json().detail]).toEqual([409, 'the ticket is resolved; its steps cannot change']);
   });
 });

@@ -1,17 +1,22 @@
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ticketWorkflowId } from '../../contracts/workflow-ids.js';
 import type { Sql } from '../../db/client.js';
 import { formatProtocol } from '../../domain/protocol.js';
 import type { TicketStatus } from '../../domain/ticket-status.js';
 import { useTestApi, type TestApi } from '../harness/api.js';
 import { uniqueSuffix } from '../harness/fixtures.js';
 import { checkCase, hostileBodies } from '../harness/hostile-bodies.js';
+import { useE2E } from '../harness/e2e.js';
+import { insertTicket, lifecycleConfig, send, type LifecycleConfig } from '../harness/lifecycle.js';
+import { ticketDetail, type TicketDetail } from '../../schemas/tickets.js';
 
 /**
- * The ticket action routes up to the point where they ask the ticket's workflow: what they
- * refuse on their own (no such ticket, an ended ticket, a body that does not fit, a name that
- * does not exist, a role that may not) never reaches Temporal: no worker listens on this API's
- * task queue, so a request that did reach it would hang until its deadline, not answer.
- * test/e2e/ticket-actions.test.ts drives the workflow itself.
+ * The ticket action routes. First up to the point where they ask the ticket's workflow: what
+ * they refuse on their own (no such ticket, an ended ticket, a body that does not fit, a name
+ * that does not exist, a role that may not) never reaches Temporal: no worker listens on that
+ * API's task queue, so a request that did reach it would hang until its deadline, not answer.
+ * Then through the real workflow (`useE2E`: a worker on the API's task queue).
  */
 let sql: Sql;
 let api: TestApi;
@@ -145,5 +150,112 @@ describe('ticket actions before the workflow', () => {
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '403', '404', '409', '503']));
       expect(op.description).toMatch(/409/);
     }
+  });
+});
+
+describe('ticket actions through the ticket\'s workflow', () => {
+  const rig = useE2E('ticketactions');
+  let cfg: LifecycleConfig;
+  let agentLogin: string;
+  beforeAll(async () => {
+    // A long SLA: no alert fires while these tests run.
+    cfg = await lifecycleConfig(rig.api, { slaMinutes: 600, thresholds: [50, 100] });
+    agentLogin = (await rig.sql<{ login: string }[]>`SELECT login FROM app_user WHERE id = ${rig.api.userIds.agent}`)[0]!.login;
+  });
+  const act = (who: Who, method: 'POST' | 'PATCH', url: string, payload: object) => rig.api.as(who, { method, url, payload });
+  /** The timeline's events done by people (the workflow adds its own, e.g. `sla_planned` when it starts, at its own pace). */
+  const byUsers = (t: TicketDetail) => t.timeline.filter((e) => e.actor.startsWith('user:'));
+  const detail = async (protocol: string) => ticketDetail.parse((await rig.api.as('agent', `/tickets/${protocol}`)).json());
+  /** The answer of an action that applied: the ticket as GET shows it. */
+  const applied = async (res: Awaited<ReturnType<typeof act>>) => {
+    expect(res.statusCode, res.body).toBe(200);
+    const body = ticketDetail.parse(res.json());
+    return body;
+  };
+
+  it('walks a ticket through waiting, reopening, resolving and closing; refuses what SPEC §8 does not allow, with the reason, leaving no trace', { timeout: 60_000 }, async () => {
+    const t = await insertTicket(rig.sql, cfg, { assigneeUserId: rig.api.userIds.agent });
+    const url = `/tickets/${t.protocol}/status`;
+
+    // The workflow is not running yet: the first action starts it.
+    const waiting = await applied(await act('agent', 'POST', url, { status: 'waiting_customer', note: 'asked for the logs' }));
+    expect(waiting.status).toBe('waiting_customer');
+    expect(byUsers(waiting).at(-1)).toMatchObject({ kind: 'status_changed', actor: `user:${agentLogin}`, data: { from: 'open', to: 'waiting_customer', note: 'asked for the logs' } });
+    expect((await rig.client.workflow.getHandle(ticketWorkflowId(t.protocol)).describe()).status.name).toBe('RUNNING');
+
+    const refused = await act('agent', 'POST', url, { status: 'closed' });
+    expect([refused.statusCode, refused.headers['content-type']]).toEqual([409, expect.stringMatching(/^application\/problem\+json/)]);
+    expect(refused.json().detail).toBe('a waiting customer ticket can only become open or resolved or cancelled, not closed');
+    expect((await act('admin', 'POST', url, { status: 'waiting_customer' })).json().detail).toBe('the ticket is already waiting_customer');
+    expect(byUsers(await detail(t.protocol))).toEqual(byUsers(waiting));
+
+    expect((await applied(await act('admin', 'POST', url, { status: 'open' }))).status).toBe('open');
+    const resolved = await applied(await act('agent', 'POST', url, { status: 'resolved', note: 'reset the password' }));
+    expect(resolved.status).toBe('resolved');
+    const cancel = await act('agent', 'POST', url, { status: 'cancelled' });
+    expect([cancel.statusCode, cancel.json().detail]).toEqual([409, 'a resolved ticket can only become open or closed, not cancelled']);
+    const closedTicket = await applied(await act('agent', 'POST', url, { status: 'closed' }));
+    expect(closedTicket.status).toBe('closed');
+    expect(byUsers(closedTicket).filter((e) => e.kind === 'status_changed').map((e) => [e.data.from, e.data.to])).toEqual([
+      ['open', 'waiting_customer'],
+      ['waiting_customer', 'open'],
+      ['open', 'resolved'],
+      ['resolved', 'closed'],
+    ]);
+    // A closed ticket's workflow ends; the API refuses from then on without asking Temporal.
+    await rig.client.workflow.getHandle(ticketWorkflowId(t.protocol)).result();
+    const after = await act('agent', 'POST', url, { status: 'open' });
+    expect([after.statusCode, after.json().detail]).toEqual([409, `Ticket ${t.protocol} is closed; nothing can change it. A new e-mail from the customer opens a new ticket.`]);
+  });
+
+  it('starts the workflow of a ticket that has none and answers with the workflow\'s refusal from its handler', async () => {
+    const t = await insertTicket(rig.sql, cfg);
+    await rig.sql`UPDATE ticket SET status = 'resolved' WHERE id = ${t.ticketId}`;
+    // The update arrives before the workflow has read the ticket: the handler refuses it once it has.
+    const res = await act('agent', 'POST', `/tickets/${t.protocol}/status`, { status: 'waiting_customer' });
+    expect([res.statusCode, res.json().detail]).toEqual([409, 'a resolved ticket can only become open or closed, not waiting_customer']);
+    expect(byUsers(await detail(t.protocol))).toEqual([]);
+  });
+
+  it('never starts a workflow for a closed ticket', async () => {
+    const t = await insertTicket(rig.sql, cfg);
+    await rig.sql`UPDATE ticket SET status = 'closed' WHERE id = ${t.ticketId}`;
+    expect((await act('agent', 'POST', `/tickets/${t.protocol}/status`, { status: 'open' })).statusCode).toBe(409);
+    await expect(rig.client.workflow.getHandle(ticketWorkflowId(t.protocol)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('keeps any note as sent', { timeout: 60_000 }, async () => {
+    const t = await insertTicket(rig.sql, cfg);
+    const cases = hostileBodies({ status: 'waiting_customer', note: 'x' }, { required: [] }).filter((c) => c.field === 'body.note' && c.expect === 'fine');
+    expect(cases.length).toBeGreaterThan(0);
+    let status = 'open';
+    for (const c of cases) {
+      status = status === 'open' ? 'waiting_customer' : 'open';
+      const body = await applied(await act('agent', 'POST', `/tickets/${t.protocol}/status`, { status, note: c.body.note }));
+      expect(byUsers(body).at(-1)?.data.note, c.name).toBe(c.body.note);
+    }
+  });
+
+  it('reassigns by hand, audited, and refuses the same assignee again', async () => {
+    const t = await insertTicket(rig.sql, cfg, { assigneeUserId: rig.api.userIds.agent });
+    const other = await send(rig.api, 'POST', '/users', { login: `other${uniqueSuffix()}`, name: 'Other Agent', role: 'agent', sectorIds: [cfg.sectorId] });
+    const url = `/tickets/${t.protocol}/assignee`;
+    const body = await applied(await act('agent', 'POST', url, { userId: other.id, note: 'on holiday' }));
+    expect(body.assignee).toEqual({ id: other.id, name: 'Other Agent' });
+    expect(byUsers(body).at(-1)).toMatchObject({ kind: 'reassigned', actor: `user:${agentLogin}`, data: { from: rig.api.userIds.agent, to: other.id, note: 'on holiday' } });
+    const again = await act('admin', 'POST', url, { userId: other.id });
+    expect([again.statusCode, again.json().detail]).toEqual([409, `the ticket is already assigned to user ${other.id}`]);
+  });
+
+  it('reclassifies to another sector and occurrence, planning the SLA again', async () => {
+    const t = await insertTicket(rig.sql, cfg);
+    const longer = await send(rig.api, 'POST', '/occurrences', { occurrenceTypeId: cfg.occurrenceTypeId, name: `Slow ${uniqueSuffix()}`, slaValue: 2, slaUnit: 'days' });
+    const before = await detail(t.protocol);
+    const body = await applied(await act('agent', 'PATCH', `/tickets/${t.protocol}`, { sectorId: cfg.otherSectorId, occurrenceId: longer.id, note: 'billing question' }));
+    expect([body.sector?.id, body.occurrence?.id]).toEqual([cfg.otherSectorId, longer.id]);
+    expect(byUsers(body).map((e) => e.kind)).toEqual(['reclassified', 'sla_replanned']);
+    expect(byUsers(body)[0]?.data).toMatchObject({ sectorId: cfg.otherSectorId, occurrenceId: longer.id, note: 'billing question' });
+    // 2 days of the 24x7 calendar from its creation, where 600 minutes were before.
+    expect(new Date(body.sla.dueAt!).getTime()).toBe(new Date(before.createdAt).getTime() + 2 * 86_400_000);
   });
 });
