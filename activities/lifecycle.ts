@@ -20,7 +20,7 @@ import {
 import type { SlaPlan } from '../domain/sla-clock.js';
 import { effectiveSla, slaDurationMs, type ConfiguredSla } from '../domain/sla.js';
 import type { ServiceCalendar } from '../domain/service-time.js';
-import type { TicketStatus } from '../domain/ticket-status.js';
+import type { SlaState, TicketStatus } from '../domain/ticket-status.js';
 import type { StepStatus } from '../contracts/ticket.js';
 import { unprocessable } from './failures.js';
 
@@ -33,8 +33,11 @@ export interface StepSnapshot {
   flow: 'main' | 'alternative';
   name: string;
   sectorId: number;
+  sectorName: string;
   status: StepStatus;
   activatedAt: string | null;
+  slaUsedMs: number;
+  slaRunningSince: string | null;
   plan: SlaPlan | null;
 }
 
@@ -48,6 +51,10 @@ export interface TicketSnapshot {
   sectorId: number | null;
   createdAt: string;
   slaPausedAt: string | null;
+  slaDueAt: string | null;
+  slaState: SlaState;
+  slaUsedMs: number;
+  slaRunningSince: string | null;
   plan: SlaPlan | null;
   steps: StepSnapshot[];
   hasAlternative: boolean;
@@ -88,15 +95,17 @@ export function createLifecycleActivities(deps: { sql: Sql; now?: () => Date }) 
 
     planTicketSla: (input: { ticketId: number }): Promise<SlaPlan | null> => ticketPlan(input.ticketId),
 
-    /** The SLA plan of a step in a sector (a moved step runs on its new sector's calendar). */
-    async planStepSla(input: { ticketId: number; stepId: number; sectorId: number }): Promise<SlaPlan | null> {
+    /** The SLA plan of a step in a sector (a moved step runs on its new sector's calendar), and the sector's name. */
+    async planStepSla(input: { ticketId: number; stepId: number; sectorId: number }): Promise<{ plan: SlaPlan | null; sectorName: string }> {
       const steps = await ticketSteps(sql, input.ticketId);
       const step = steps.find((s) => s.id === input.stepId);
       if (!step) throw unprocessable(`ticket ${input.ticketId} has no step ${input.stepId}`);
-      const [moved] = await sql<{ calendar: CalendarRow }[]>`
-        SELECT json_build_object('timeZone', c.time_zone, 'weeklyHours', c.weekly_hours, 'holidays', c.holidays) AS calendar
-          FROM calendar c WHERE c.id = COALESCE((SELECT calendar_id FROM sector WHERE id = ${input.sectorId}), (SELECT id FROM calendar WHERE is_default))`;
-      return plan(step.sla, moved!.calendar, await alertThresholds(sql, input.ticketId));
+      const [moved] = await sql<{ name: string; calendar: CalendarRow }[]>`
+        SELECT s.name, json_build_object('timeZone', c.time_zone, 'weeklyHours', c.weekly_hours, 'holidays', c.holidays) AS calendar
+          FROM sector s JOIN calendar c ON c.id = COALESCE(s.calendar_id, (SELECT id FROM calendar WHERE is_default))
+         WHERE s.id = ${input.sectorId}`;
+      if (!moved) throw unprocessable(`there is no sector ${input.sectorId}`);
+      return { plan: plan(step.sla, moved.calendar, await alertThresholds(sql, input.ticketId)), sectorName: moved.name };
     },
 
     /**

@@ -1,6 +1,6 @@
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
-import { ACTION_REJECTED } from '../contracts/failures.js';
+import { ACTION_REJECTED, TICKET_LOADING } from '../contracts/failures.js';
 import { TICKET_WORKFLOW, type TicketInput, type TicketView } from '../contracts/ticket.js';
 import { ticketWorkflowId } from '../contracts/workflow-ids.js';
 import { withUpdateSlot } from './assigner.js';
@@ -32,20 +32,37 @@ export async function sendTicketUpdate<A>(
 ): Promise<TicketView> {
   const workflowId = ticketWorkflowId(protocol);
   const input: TicketInput = { protocol };
-  return withUpdateSlot(workflowId, () =>
-    client.withDeadline(Date.now() + deadlineMs, () =>
-      client.workflow.executeUpdateWithStart(update, {
-        args: [arg],
-        startWorkflowOperation: new WithStartWorkflowOperation(TICKET_WORKFLOW, {
-          workflowId,
-          taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          staticSummary: `Ticket ${protocol}: its status, SLA timers and steps`,
-        }),
+  const send = () =>
+    client.workflow.executeUpdateWithStart(update, {
+      args: [arg],
+      startWorkflowOperation: new WithStartWorkflowOperation(TICKET_WORKFLOW, {
+        workflowId,
+        taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: `Ticket ${protocol}: its status, SLA timers and steps`,
       }),
-    ),
+    });
+  return withUpdateSlot(workflowId, () =>
+    client.withDeadline(Date.now() + deadlineMs, async () => {
+      // A workflow that is still reading its ticket (just started, by this update or by the
+      // e-mail's workflow) refuses without a trace; it answers once it has read it.
+      for (;;) {
+        try {
+          return await send();
+        } catch (err) {
+          if (!isLoading(err)) throw err;
+          await new Promise((r) => setTimeout(r, LOADING_RETRY_MS));
+        }
+      }
+    }),
   );
+}
+
+const LOADING_RETRY_MS = 50;
+
+function isLoading(err: unknown): boolean {
+  return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === TICKET_LOADING;
 }
 
 /** Why the workflow refused a change (its validator's or handler's ACTION_REJECTED message), or undefined for any other error. */

@@ -10,3 +10,10 @@ export const UNPROCESSABLE = 'Unprocessable';
  * that is not the caller's). The message says why; the API answers 409 with it.
  */
 export const ACTION_REJECTED = 'ActionRejected';
+
+/**
+ * The ApplicationFailure type with which a ticket's workflow refuses an update that arrived in
+ * its first moments, before it read the ticket: nothing was done, and asking again shortly
+ * gets an answer (the API does it by itself).
+ */
+export const TICKET_LOADING = 'TicketLoading';

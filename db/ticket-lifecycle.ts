@@ -25,9 +25,12 @@ export interface StepRow {
   flow: 'main' | 'alternative';
   name: string;
   sectorId: number;
+  sectorName: string;
   status: StepStatus;
   sla: ConfiguredSla | null;
   slaState: SlaState;
+  slaUsedMs: number;
+  slaRunningSince: string | null;
   activatedAt: string | null;
   calendar: CalendarRow;
 }
@@ -42,6 +45,12 @@ export interface LifecycleTicket {
   sectorId: number | null;
   createdAt: string;
   slaPausedAt: string | null;
+  /** The due instant and state as written (by the creation path, or by the workflow before). */
+  slaDueAt: string | null;
+  slaState: SlaState;
+  /** Where the clock stood when the workflow last wrote it (0 and null: never written). */
+  slaUsedMs: number;
+  slaRunningSince: string | null;
   steps: StepRow[];
   /** Whether the occurrence has an alternative solution to switch to. */
   hasAlternative: boolean;
@@ -68,7 +77,7 @@ export async function loadLifecycleTicket(sql: Queryable, protocol: string): Pro
   const [row] = await sql<LifecycleTicket[]>`
     SELECT t.id AS ticket_id, t.protocol, t.status, t.assignee_user_id,
            (SELECT login FROM app_user WHERE id = t.assignee_user_id) AS assignee_login,
-           t.sector_id, t.created_at, t.sla_paused_at,
+           t.sector_id, t.created_at, t.sla_paused_at, t.sla_due_at, t.sla_state, t.sla_used_ms, t.sla_running_since,
            EXISTS (SELECT 1 FROM solution s WHERE s.occurrence_id = t.occurrence_id AND s.flow = 'alternative') AS has_alternative,
            COALESCE((SELECT array_agg(f.key ORDER BY f.id) FROM alert_firing f WHERE f.ticket_id = t.id), '{}') AS fired_keys
       FROM ticket t WHERE t.protocol = ${protocol}`;
@@ -78,7 +87,7 @@ export async function loadLifecycleTicket(sql: Queryable, protocol: string): Pro
 
 export async function ticketSteps(sql: Queryable, ticketId: number): Promise<StepRow[]> {
   const rows = await sql<(Omit<StepRow, 'sla'> & { slaValue: number | null; slaUnit: SlaUnit | null })[]>`
-    SELECT st.id, st.position, st.flow, st.name, st.sector_id, st.status, st.sla_value, st.sla_unit, st.sla_state, st.activated_at,
+    SELECT st.id, st.position, st.flow, st.name, st.sector_id, (SELECT name FROM sector WHERE id = st.sector_id) AS sector_name, st.status, st.sla_value, st.sla_unit, st.sla_state, st.sla_used_ms, st.sla_running_since, st.activated_at,
            ${CALENDAR_OF(sql, sql`st.sector_id`)} AS calendar
       FROM ticket_step st WHERE st.ticket_id = ${ticketId} ORDER BY st.position`;
   return rows.map(({ slaValue, slaUnit, ...r }) => ({ ...r, sla: slaValue && slaUnit ? { value: slaValue, unit: slaUnit } : null }));
@@ -120,6 +129,8 @@ export interface TicketColumns {
   slaDueAt?: string | null;
   slaState?: SlaState;
   slaPausedAt?: string | null;
+  slaUsedMs?: number;
+  slaRunningSince?: string | null;
   resolvedAt?: string | null;
   closedAt?: string | null;
 }
@@ -130,6 +141,8 @@ export interface StepColumns {
   sectorId?: number;
   slaDueAt?: string | null;
   slaState?: SlaState;
+  slaUsedMs?: number;
+  slaRunningSince?: string | null;
   activatedAt?: string;
   finishedAt?: string;
   finishedBy?: string;

@@ -14,7 +14,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { StepColumns, StepSnapshot, TicketColumns, TicketEvent, TicketSnapshot } from '../activities/lifecycle.js';
-import { ACTION_REJECTED } from '../contracts/failures.js';
+import { ACTION_REJECTED, TICKET_LOADING } from '../contracts/failures.js';
 import { Assignee, Protocol, SectorId, SlaState, TicketStatus as TicketStatusKey } from '../contracts/search-attributes.js';
 import {
   actorName,
@@ -71,6 +71,16 @@ const EVENTS_PER_RUN = 2_000;
 
 const reject = (message: string) => ApplicationFailure.create({ type: ACTION_REJECTED, message, nonRetryable: true });
 
+/**
+ * Validators run before the ticket is loaded only in the workflow's first moments (its handlers
+ * are registered before it reads the ticket, as updates must be): such an update is refused,
+ * leaving no trace, and the sender asks again (clients/ticket.ts).
+ */
+function validate(st: TicketState | undefined, problem: (st: TicketState) => string | undefined): void {
+  if (!st) throw ApplicationFailure.create({ type: TICKET_LOADING, message: 'the ticket is still loading; ask again in a moment', nonRetryable: true });
+  rejectIf(problem(st));
+}
+
 const now = () => new Date(Date.now());
 
 /** The fired thresholds of one scope, from the alert keys (`sla:50` → 50 for scope `sla`). */
@@ -78,10 +88,24 @@ function firedIn(keys: readonly string[], scope: string): number[] {
   return keys.filter((k) => k.startsWith(`${scope}:`)).map((k) => Number(k.slice(scope.length + 1)));
 }
 
-/** A clock from its plan, started at `since`, paused at `pausedAt` when given. */
-function clockFrom(plan: SlaPlan | null, since: string | null, fired: number[], pausedAt: Date | null): SlaClock | null {
+/** Where a clock stood when the workflow last wrote it. */
+interface SavedClock {
+  slaUsedMs: number;
+  slaRunningSince: string | null;
+}
+
+/**
+ * A clock from its plan, counting from `since` (the ticket's creation, the step's activation).
+ * Restored as last written when it was (pauses included); else started at `since` and, when
+ * the clock does not run now, paused at `pausedAt`.
+ */
+function clockFrom(plan: SlaPlan | null, since: string | null, fired: number[], pausedAt: Date | null, saved?: SavedClock): SlaClock | null {
   if (!plan || !since) return null;
   const clock = startClock(plan, new Date(since), fired);
+  if (saved && (saved.slaUsedMs > 0 || saved.slaRunningSince !== null)) {
+    const restored = { ...clock, consumedMs: saved.slaUsedMs, runningSince: saved.slaRunningSince };
+    return pausedAt ? pauseClock(restored, pausedAt) : restored.runningSince === null ? resumeClock(restored, now()) : restored;
+  }
   return pausedAt ? pauseClock(clock, pausedAt) : clock;
 }
 
@@ -95,7 +119,7 @@ function initialState(t: TicketSnapshot): TicketState {
     assigneeLogin: t.assigneeLogin,
     sectorId: t.sectorId,
     createdAt: t.createdAt,
-    clock: clockFrom(t.plan, t.createdAt, firedIn(t.firedKeys, 'sla'), pausedAt),
+    clock: clockFrom(t.plan, t.createdAt, firedIn(t.firedKeys, 'sla'), pausedAt, t),
     steps: t.steps.map((st) => stepState(st, t.firedKeys, pausedAt)),
     hasAlternative: t.hasAlternative,
     firedKeys: t.firedKeys,
@@ -104,7 +128,7 @@ function initialState(t: TicketSnapshot): TicketState {
 }
 
 function stepState(st: StepSnapshot, firedKeys: readonly string[], pausedAt: Date | null): StepState {
-  const clock = st.status === 'active' ? clockFrom(st.plan, st.activatedAt, firedIn(firedKeys, `step:${st.id}`), pausedAt) : null;
+  const clock = st.status === 'active' ? clockFrom(st.plan, st.activatedAt, firedIn(firedKeys, `step:${st.id}`), pausedAt, st) : null;
   return { ...st, clock };
 }
 
@@ -137,20 +161,26 @@ function view(s: TicketState): TicketView {
 function slaColumns(s: TicketState, at: Date): TicketColumns {
   if (!s.clock) return {};
   const due = clockDueAt(s.clock);
-  return { slaDueAt: due?.toISOString() ?? null, slaState: clockState(s.clock), slaPausedAt: s.clock.runningSince === null ? at.toISOString() : null };
+  return {
+    slaDueAt: due?.toISOString() ?? null,
+    slaState: clockState(s.clock),
+    slaPausedAt: s.clock.runningSince === null ? at.toISOString() : null,
+    slaUsedMs: s.clock.consumedMs,
+    slaRunningSince: s.clock.runningSince,
+  };
 }
 
 function stepSlaColumns(st: StepState): Partial<StepColumns> {
   if (!st.clock) return {};
-  return { slaDueAt: clockDueAt(st.clock)?.toISOString() ?? null, slaState: clockState(st.clock) };
+  return { slaDueAt: clockDueAt(st.clock)?.toISOString() ?? null, slaState: clockState(st.clock), slaUsedMs: st.clock.consumedMs, slaRunningSince: st.clock.runningSince };
 }
 
 const activeStep = (s: TicketState) => s.steps.find((st) => st.status === 'active');
 
-/** Why `actor` may not act on a step in `sectorId` (SPEC §7: its sector's BackOffice staff, or admins). */
-function sectorProblem(actor: Actor, sectorId: number): string | undefined {
-  if (actor.role === 'admin' || actor.role === 'system' || actor.sectorIds.includes(sectorId)) return undefined;
-  return `you are not in sector ${sectorId}, where the step is`;
+/** Why `actor` may not act on a step (SPEC §7: its sector's BackOffice staff, or admins). */
+function sectorProblem(actor: Actor, step: StepState): string | undefined {
+  if (actor.role === 'admin' || actor.role === 'system' || actor.sectorIds.includes(step.sectorId)) return undefined;
+  return `you are not in sector «${step.sectorName}» (id ${step.sectorId}), where step ${step.id} «${step.name}» is`;
 }
 
 /**
@@ -242,7 +272,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
         await changeStatus(st, c.status, actorName(c.actor), { note: c.note ?? null });
         return view(st);
       }),
-    { validator: (c) => void (s && rejectIf(transitionProblem(s.status, c.status))) },
+    { validator: (c) => validate(s, (st) => transitionProblem(st.status, c.status)) },
   );
 
   setHandler(replyReceivedSignal, ({ emailId }) => {
@@ -268,7 +298,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
         await save(st, { ticket: { assigneeUserId: r.userId }, event: { kind: 'reassigned', actor: actorName(r.actor), data: { from: former, to: r.userId, note: r.note ?? null } }, loadChanged: { formerAssigneeId: former } }, at);
         return view(st);
       }),
-    { validator: (r) => void (s && rejectIf(reassignProblem(s, r.userId))) },
+    { validator: (r) => validate(s, (st) => reassignProblem(st, r.userId)) },
   );
 
   setHandler(assignedSignal, ({ userId, login }) => {
@@ -305,7 +335,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
         await replan(st, actorName(r.actor), 'the ticket was reclassified');
         return view(st);
       }),
-    { validator: (_r) => void (s && rejectIf(reclassifyProblem(s))) },
+    { validator: (_r) => validate(s, reclassifyProblem) },
   );
 
   setHandler(slaSourcesChangedSignal, ({ why }) => {
@@ -321,7 +351,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
     const step = st.steps.find((x) => x.id === stepId);
     if (!step) return `ticket ${st.protocol} has no step ${stepId}`;
     if (step.status !== 'active') return `step ${stepId} «${step.name}» is ${step.status}, not the active step`;
-    return sectorProblem(actor, step.sectorId);
+    return sectorProblem(actor, step);
   };
 
   setHandler(
@@ -347,7 +377,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
         if (!next) await changeStatus(st, 'resolved', actor, { reason: `the last step «${step.name}» was completed` });
         return view(st);
       }),
-    { validator: (c) => void (s && rejectIf(stepProblem(s, c.stepId, c.actor))) },
+    { validator: (c) => validate(s, (st) => stepProblem(st, c.stepId, c.actor)) },
   );
 
   const moveProblem = (st: TicketState, stepId: number, sectorId: number, actor: Actor) =>
@@ -360,15 +390,16 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
         rejectIf(moveProblem(st, m.stepId, m.sectorId, m.actor));
         const step = st.steps.find((x) => x.id === m.stepId)!;
         const from = step.sectorId;
-        const plan = await act.planStepSla({ ticketId: st.ticketId, stepId: step.id, sectorId: m.sectorId });
+        const { plan, sectorName } = await act.planStepSla({ ticketId: st.ticketId, stepId: step.id, sectorId: m.sectorId });
         const at = now();
         step.sectorId = m.sectorId;
+        step.sectorName = sectorName;
         step.plan = plan;
         if (step.clock && plan) step.clock = replanClock(step.clock, plan, at);
         await save(st, { steps: [{ id: step.id, sectorId: m.sectorId, ...stepSlaColumns(step) }], event: { kind: 'step_moved', actor: actorName(m.actor), data: { stepId: step.id, step: step.name, fromSectorId: from, toSectorId: m.sectorId, note: m.note ?? null } } }, at);
         return view(st);
       }),
-    { validator: (m) => void (s && rejectIf(moveProblem(s, m.stepId, m.sectorId, m.actor))) },
+    { validator: (m) => validate(s, (st) => moveProblem(st, m.stepId, m.sectorId, m.actor)) },
   );
 
   const switchProblem = (st: TicketState, actor: Actor): string | undefined => {
@@ -377,7 +408,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
     if (!st.hasAlternative) return 'the ticket\'s occurrence has no alternative solution to switch to';
     const active = activeStep(st);
     if (!active) return 'the ticket has no active step';
-    return sectorProblem(actor, active.sectorId);
+    return sectorProblem(actor, active);
   };
 
   setHandler(
@@ -390,11 +421,13 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
         const cancel = st.steps.filter((x) => x.status === 'active' || x.status === 'pending').map((x) => ({ id: x.id, status: 'cancelled' as const, finishedAt: at.toISOString(), finishedBy: actor }));
         const snapshots = await act.switchToAlternative({ ticketId: st.ticketId, key: key(st), at: at.toISOString(), actor, note: f.note, cancel });
         st.steps = snapshots.map((x) => stepState(x, st.firedKeys, slaClockRuns(st.status) ? null : at));
+        const timed = st.steps.filter((x) => x.status === 'active' && x.clock);
+        if (timed.length > 0) await save(st, { steps: timed.map((x) => ({ id: x.id, ...stepSlaColumns(x) })), event: { kind: 'step_sla_planned', actor: 'system:sla', data: { steps: timed.map(stepView) } } }, at);
         changes++;
         publish(st);
         return view(st);
       }),
-    { validator: (f) => void (s && rejectIf(switchProblem(s, f.actor))) },
+    { validator: (f) => validate(s, (st) => switchProblem(st, f.actor)) },
   );
 
   setHandler(ticketViewQuery, () => {
@@ -447,10 +480,20 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
   // ---- the run -----------------------------------------------------------------------------
 
   if (!s) {
-    const loaded = initialState(await act.loadTicket({ protocol: input.protocol }));
+    const snapshot = await act.loadTicket({ protocol: input.protocol });
+    const loaded = initialState(snapshot);
     s = loaded;
     upsertSearchAttributes([{ key: Protocol, value: loaded.protocol }]);
     publish(loaded);
+    // The creation path wrote a first estimate (the plan's calendar or contract may differ), and
+    // the step-start no due time for the first step: written once per ticket.
+    const planned = view(loaded).sla;
+    const timed = loaded.steps.filter((x) => x.status === 'active' && x.clock);
+    if ((planned && (planned.dueAt !== snapshot.slaDueAt || planned.state !== snapshot.slaState)) || timed.length > 0) {
+      await serially((st) =>
+        save(st, { ticket: slaColumns(st, now()), steps: timed.map((x) => ({ id: x.id, ...stepSlaColumns(x) })), event: { kind: 'sla_planned', actor: 'system:sla', data: { sla: planned, steps: timed.map(stepView) } } }, now(), 'sla:planned'),
+      );
+    }
     if (input.unassignedReason && !loaded.firedKeys.includes('pool_empty') && isOpenStatus(loaded.status)) {
       // SPEC §5 with §6: nobody in the pool could take the ticket; its sector hears of it.
       await serially((st) => fire(st, 'pool_empty', 'pool_empty', null, null, now()));

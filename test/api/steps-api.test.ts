@@ -254,7 +254,7 @@ describe('a solution driven through the API with BackOffice keys (SPEC §7)', ()
 
     // Refusals, with the workflow's reasons.
     const foreign = await post(billing(), `${base}/steps/${triage}/complete`);
-    expect([foreign.statusCode, foreign.json().detail]).toEqual([409, `you are not in sector ${cfg.sectorId}, where the step is`]);
+    expect([foreign.statusCode, foreign.json().detail]).toEqual([409, expect.stringMatching(new RegExp(`^you are not in sector «Support .*» \\(id ${cfg.sectorId}\\), where step ${triage} «Triage» is$`))]);
     const notActive = await post(bo(), `${base}/steps/${fix}/complete`);
     expect([notActive.statusCode, notActive.json().detail]).toEqual([409, `step ${fix} «Fix» is pending, not the active step`]);
 
@@ -274,7 +274,7 @@ describe('a solution driven through the API with BackOffice keys (SPEC §7)', ()
 
     // Switch to the alternative flow: only someone in the active step's sector (now B) may.
     const notMine = await post(bo(), `${base}/alternative-flow`);
-    expect([notMine.statusCode, notMine.json().detail]).toEqual([409, `you are not in sector ${cfg.otherSectorId}, where the step is`]);
+    expect([notMine.statusCode, notMine.json().detail]).toEqual([409, expect.stringMatching(new RegExp(`^you are not in sector «Billing .*» \\(id ${cfg.otherSectorId}\\), where step ${fix} «Fix» is$`))]);
     const switched = await post(billing(), `${base}/alternative-flow`, { note: 'customer wants a refund' });
     expect(switched.statusCode, switched.body).toBe(200);
     expect(byUsers(switched.json()).at(-1)).toMatchObject({ kind: 'flow_switched', data: { note: 'customer wants a refund' } });

@@ -22,8 +22,8 @@ describe('an e-mail becomes a ticket and goes to the least loaded member of its 
     // João, Ana and Luis have no open tickets: the tie goes to João, registered first.
     const { body: ticket } = await e2e.get<TicketDetail>(`/tickets/${outcome.protocol}`);
     expect(ticket.assignee).toEqual({ id: cfg.userIds[0], name: 'João' });
-    expect(ticket.timeline.map((e) => e.kind)).toEqual(['created', 'assigned']);
-    expect(ticket.timeline[1]!.data).toMatchObject({ userId: cfg.userIds[0], reason: expect.stringMatching(/João/) });
+    expect(ticket.timeline.map((e) => e.kind)).toEqual(['created', 'solution_started', 'assigned']);
+    expect(ticket.timeline[2]!.data).toMatchObject({ userId: cfg.userIds[0], reason: expect.stringMatching(/João/) });
 
     const described = await e2e.client.workflow.getHandle(emailWorkflowId(ref)).describe();
     expect(described.typedSearchAttributes.get(Assignee)).toMatch(/^joao-/);

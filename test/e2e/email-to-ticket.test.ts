@@ -40,14 +40,19 @@ describe('an e-mail appended over IMAP becomes a ticket (Dovecot → Temporal �
     const outcome = await outcomeOf({ mailboxId: cfg.mailboxId, uidValidity, uid });
     expect(outcome).toEqual({ outcome: 'ticket_created', reason: `ticket ${ticket.protocol}`, protocol: ticket.protocol });
     // Operators find it by protocol in the Temporal UI (visibility is eventually consistent).
+    // Both of the ticket's workflows: the e-mail's, and the ticket's own.
     const found = await eventually(async () => {
-      for await (const wf of e2e.client.workflow.list({ query: `Protocol = '${ticket.protocol}'` })) return wf.workflowId;
-      return undefined;
-    }, 15_000, 'the workflow in visibility');
-    expect(found).toBe(emailWorkflowId({ mailboxId: cfg.mailboxId, uidValidity, uid }));
-    // …and read where it ended and why in its details.
-    const meta = await e2e.client.workflow.getHandle(found).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-    expect(meta.currentDetails).toBe(`From Antonio.Carlos@e2e-new.example: «Printer on fire»\n\n**ticket_created**: ticket ${ticket.protocol}`);
+      const ids: string[] = [];
+      for await (const wf of e2e.client.workflow.list({ query: `Protocol = '${ticket.protocol}'` })) ids.push(wf.workflowId);
+      return ids.length === 2 ? ids.sort() : undefined;
+    }, 15_000, 'the workflows in visibility');
+    const emailWorkflow = emailWorkflowId({ mailboxId: cfg.mailboxId, uidValidity, uid });
+    expect(found).toEqual([emailWorkflow, `ticket:${ticket.protocol}`].sort());
+    // …and read where the e-mail ended and why in its details.
+    const meta = await e2e.client.workflow.getHandle(emailWorkflow).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(meta.currentDetails).toBe(
+      `From Antonio.Carlos@e2e-new.example: «Printer on fire»\n\nSolution «Answer the question» started\n\n**ticket_created**: ticket ${ticket.protocol}`,
+    );
   });
 
   it('for a known customer, matched by e-mail whatever the case', async () => {

@@ -181,10 +181,16 @@ describe('the ticket workflow with SLAs of days on a business calendar (time-ski
     expect(resumed.sla).toEqual({ state: 'on_time', dueAt: moved.toISOString(), paused: false });
     expect(Math.abs(moved.getTime() - monday.plus({ weeks: 2, days: 2 }).toMillis())).toBeLessThan(MINUTE);
 
+    // A workflow started again from the database (an operator terminated it) keeps the paused time.
+    await ticket.handle.terminate('test: started again from the database');
+    const again = await startTicketWorkflow(rig.client, rig.taskQueue, ticket.protocol);
+    const reloaded = await eventually(() => again.query(ticketViewQuery).catch(() => undefined), 10_000, 'the restarted workflow to load the ticket');
+    expect(reloaded.sla).toEqual({ state: 'on_time', dueAt: moved.toISOString(), paused: false });
+
     const used = serviceTimeBetween(calendar, created, pausedAt);
     const expected = THRESHOLDS.map((p) => thresholdDue(calendar, resumedAt, budget, p, used));
     expect(expected[1]).toEqual(moved);
     for (const at of expected) expectOpen(at, calendar);
-    await expectFired(ticket, expected, expected[2]!);
+    await expectFired({ ...ticket, handle: again }, expected, expected[2]!);
   });
 });
