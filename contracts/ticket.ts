@@ -103,4 +103,6 @@ export interface TicketInput {
   unassignedReason?: string;
   /** What a run hands to the next (continue-as-new); absent on the first run. */
   state?: unknown;
+  /** Events a run takes before it continues as new (tests force it low; default 2,000). */
+  eventsPerRun?: number;
 }

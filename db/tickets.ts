@@ -249,9 +249,27 @@ export async function ticketAssignee(sql: Queryable, ticketId: number): Promise<
   return row?.assigneeUserId ?? null;
 }
 
-/** The protocols of a customer's tickets that are not closed or cancelled. */
-export async function liveTicketProtocols(sql: Queryable, customerId: number): Promise<string[]> {
+/** What a ticket's SLA plan is made of (activities/lifecycle.ts): a change of one re-plans the tickets it concerns. */
+export type SlaSource = { customerId: number } | { occurrenceId: number } | { alertId: number } | { sectorId: number } | { calendarId: number };
+
+/**
+ * The protocols of the tickets, not closed or cancelled, whose SLA (or whose active step's SLA)
+ * is computed from `source`.
+ */
+export async function liveTicketProtocols(sql: Queryable, source: SlaSource): Promise<string[]> {
+  // The sectors that run on a calendar: those naming it, and, for the default one, those naming none.
+  const sectorsOn = (calendarId: number) => sql`
+    SELECT s.id FROM sector s
+     WHERE s.calendar_id = ${calendarId} OR (s.calendar_id IS NULL AND EXISTS (SELECT 1 FROM calendar c WHERE c.id = ${calendarId} AND c.is_default))`;
+  const inSectors = (sectors: Fragment) => sql`
+    (t.sector_id IN (${sectors}) OR EXISTS (SELECT 1 FROM ticket_step st WHERE st.ticket_id = t.id AND st.status = 'active' AND st.sector_id IN (${sectors})))`;
+  const condition =
+    'customerId' in source ? sql`t.customer_id = ${source.customerId}`
+    : 'occurrenceId' in source ? sql`t.occurrence_id = ${source.occurrenceId}`
+    : 'alertId' in source ? sql`t.occurrence_id IN (SELECT id FROM occurrence WHERE alert_id = ${source.alertId})`
+    : 'sectorId' in source ? inSectors(sql`SELECT ${source.sectorId}::bigint`)
+    : sql`(${inSectors(sectorsOn(source.calendarId))} OR (t.sector_id IS NULL AND EXISTS (SELECT 1 FROM calendar c WHERE c.id = ${source.calendarId} AND c.is_default)))`;
   const rows = await sql<{ protocol: string }[]>`
-    SELECT protocol FROM ticket WHERE customer_id = ${customerId} AND status NOT IN ('closed', 'cancelled') ORDER BY id`;
+    SELECT t.protocol FROM ticket t WHERE ${condition} AND t.status NOT IN ('closed', 'cancelled') ORDER BY t.id`;
   return rows.map((r) => r.protocol);
 }

@@ -312,13 +312,32 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
 
   // ---- SLA sources -------------------------------------------------------------------------
 
+  /** The SLA sources changed (occurrence, sector, contract, calendar, alert): every running clock is planned again. */
   async function replan(st: TicketState, actor: string, why: string) {
     const plan = await act.planTicketSla({ ticketId: st.ticketId });
+    const stepPlans = await Promise.all(
+      st.steps.filter((x) => x.status === 'active').map(async (x) => ({ step: x, ...(await act.planStepSla({ ticketId: st.ticketId, stepId: x.id, sectorId: x.sectorId })) })),
+    );
     const at = now();
+    const paused = slaClockRuns(st.status) ? null : at;
     if (!plan) st.clock = null;
     else if (st.clock) st.clock = replanClock(st.clock, plan, at);
-    else st.clock = clockFrom(plan, st.createdAt, firedIn(st.firedKeys, 'sla'), slaClockRuns(st.status) ? null : at);
-    await save(st, { ticket: plan ? slaColumns(st, at) : { slaDueAt: null, slaState: 'on_time', slaPausedAt: null }, event: { kind: 'sla_replanned', actor, data: { why, dueAt: view(st).sla?.dueAt ?? null } } }, at);
+    else st.clock = clockFrom(plan, st.createdAt, firedIn(st.firedKeys, 'sla'), paused);
+    for (const { step, plan: stepPlan } of stepPlans) {
+      step.plan = stepPlan;
+      if (!stepPlan) step.clock = null;
+      else if (step.clock) step.clock = replanClock(step.clock, stepPlan, at);
+      else step.clock = clockFrom(stepPlan, step.activatedAt, firedIn(st.firedKeys, `step:${step.id}`), paused);
+    }
+    await save(
+      st,
+      {
+        ticket: plan ? slaColumns(st, at) : { slaDueAt: null, slaState: 'on_time', slaPausedAt: null },
+        steps: stepPlans.map(({ step }) => ({ id: step.id, ...(step.clock ? stepSlaColumns(step) : { slaDueAt: null }) })),
+        event: { kind: 'sla_replanned', actor, data: { why, dueAt: view(st).sla?.dueAt ?? null } },
+      },
+      at,
+    );
   }
 
   const reclassifyProblem = (st: TicketState) => (FINAL_STATUSES.includes(st.status) ? `the ticket is ${st.status}` : undefined);
@@ -502,10 +521,10 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
   const state = s;
 
   while (!FINAL_STATUSES.includes(state.status)) {
-    if (workflowInfo().historyLength > EVENTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (workflowInfo().historyLength > (input.eventsPerRun ?? EVENTS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await tail;
       await condition(allHandlersFinished);
-      await continueAsNew<typeof ticketLifecycle>({ protocol: state.protocol, state });
+      await continueAsNew<typeof ticketLifecycle>({ protocol: state.protocol, state, ...(input.eventsPerRun ? { eventsPerRun: input.eventsPerRun } : {}) });
     }
     const seen = changes;
     const next = nextAlert(state);

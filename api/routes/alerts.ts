@@ -3,6 +3,7 @@ import { alerts } from '../../db/alerts.js';
 import { alert, alertCreate, alertListQuery, alertUpdate, type AlertCreate, type AlertUpdate } from '../../schemas/alerts.js';
 import { crudRoutes } from '../crud-routes.js';
 import type { AppDeps } from '../deps.js';
+import { replanTickets } from '../sla-sources.js';
 import { badRequest } from '../plugins/errors.js';
 
 /** What the API docs say about these routes, besides the schemas (decisions the spec leaves open). */
@@ -32,6 +33,9 @@ export function alertsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       schemas: { entity: alert, create: alertCreate, update: alertUpdate, listQuery: alertListQuery },
       store: { ...alerts, create: (sql, input) => alerts.create(sql, sealed(input)), update: (sql, id, patch) => alerts.update(sql, id, sealed(patch)) },
       sql: deps.sql,
+      // Live tickets computed from it re-plan their SLA timers (a create concerns none), in the
+      // background: a change touching thousands of tickets does not hold the request.
+      changed: async ({ id, deleted }) => void (deleted || replanTickets(app.log, deps, { alertId: id }, `alert ${id} changed`)),
       // The alert as it will be after the change: a recipient or a channel, and no secret without a webhook.
       check: async (input, id) => {
         const patch = input as AlertUpdate;

@@ -3,6 +3,7 @@ import { calendars } from '../../db/calendars.js';
 import { calendar, calendarCreate, calendarListQuery, calendarUpdate, type CalendarUpdate } from '../../schemas/calendars.js';
 import { crudRoutes } from '../crud-routes.js';
 import type { AppDeps } from '../deps.js';
+import { replanTickets } from '../sla-sources.js';
 import { conflict } from '../plugins/errors.js';
 
 /** What the API docs say about these routes, besides the schemas (decisions the spec leaves open). */
@@ -39,6 +40,9 @@ export function calendarsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       sql: deps.sql,
+      // Live tickets computed from it re-plan their SLA timers (a create concerns none), in the
+      // background: a change touching thousands of tickets does not hold the request.
+      changed: async ({ id, deleted }) => void (deleted || replanTickets(app.log, deps, { calendarId: id }, `calendar ${id} changed`)),
       async check(input, id) {
         if (id === undefined) return;
         const changing = DOCUMENT_FIELDS.filter((f) => (input as CalendarUpdate)[f] !== undefined);

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { customerSlaChanged } from '../../clients/sla-sources.js';
 import { contracts } from '../../db/contracts.js';
 import { defined } from '../../db/crud.js';
 import { customers } from '../../db/customers.js';
@@ -8,6 +7,7 @@ import { ADMIN_ONLY, ANY_ROLE } from '../../domain/roles.js';
 import { idPath } from '../../schemas/common.js';
 import { contract, contractCreate, contractListQuery, contractPage, contractProblems, contractUpdate } from '../../schemas/contracts.js';
 import type { AppDeps } from '../deps.js';
+import { replanTickets } from '../sla-sources.js';
 import { HttpProblem, notFound } from '../plugins/errors.js';
 
 const noCustomer = (id: number) => notFound(`There is no customer with id ${id}.`);
@@ -19,13 +19,7 @@ export function contractsRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     const { sql } = deps;
     const existing = async (id: number) => (await customers.get(sql, id)) ?? Promise.reject(noCustomer(id));
     /** The customer's live tickets re-plan their SLA (an SLA package may apply or stop applying). */
-    const tellTickets = async (customerId: number, why: string) => {
-      try {
-        await customerSlaChanged(deps.temporal.client, sql, customerId, why);
-      } catch (err) {
-        app.log.warn({ customerId, err: (err as Error).message }, 'the SLA of some tickets was not re-planned; they re-plan at their next change');
-      }
-    };
+    const tellTickets = (customerId: number, why: string) => replanTickets(app.log, deps, { customerId }, why);
 
     const contractTags = ['contracts'];
     const contractRules =

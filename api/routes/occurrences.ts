@@ -3,6 +3,7 @@ import { occurrences } from '../../db/occurrences.js';
 import { occurrence, occurrenceCreate, occurrenceListQuery, occurrenceUpdate, SLA_MAX_DAYS, slaTooLong, type OccurrenceUpdate } from '../../schemas/occurrences.js';
 import { crudRoutes } from '../crud-routes.js';
 import type { AppDeps } from '../deps.js';
+import { replanTickets } from '../sla-sources.js';
 import { badRequest } from '../plugins/errors.js';
 
 /** What the API docs say about these routes, besides the schemas (decisions the spec leaves open). */
@@ -25,6 +26,9 @@ export function occurrencesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       schemas: { entity: occurrence, create: occurrenceCreate, update: occurrenceUpdate, listQuery: occurrenceListQuery },
       store: occurrences,
       sql: deps.sql,
+      // Live tickets computed from it re-plan their SLA timers (a create concerns none), in the
+      // background: a change touching thousands of tickets does not hold the request.
+      changed: async ({ id, deleted }) => void (deleted || replanTickets(app.log, deps, { occurrenceId: id }, `occurrence ${id} changed`)),
       // A create's SLA is checked by its schema; a change of one half is checked against the stored other half.
       check: async (input, id) => {
         const patch = input as OccurrenceUpdate;
