@@ -1,11 +1,12 @@
 import type { Client } from '@temporalio/client';
 import { expect } from 'vitest';
-import { TICKET_WORKFLOW, type TicketView } from '../../contracts/ticket.js';
+import { TICKET_WORKFLOW, ticketViewQuery, type TicketInput, type TicketView } from '../../contracts/ticket.js';
 import { ticketWorkflowId } from '../../contracts/workflow-ids.js';
 import type { Sql } from '../../db/client.js';
 import { formatProtocol } from '../../domain/protocol.js';
 import type { TestApi } from './api.js';
 import { uniqueSuffix } from './common.js';
+import { eventually } from './fixtures.js';
 
 /** POST/PATCH as an admin through the API, expecting `status`; the answer's body. */
 export async function send<T = { id: number }>(api: TestApi, method: 'POST' | 'PATCH', url: string, payload: object, status = 201, who: Parameters<TestApi['as']>[0] = 'admin'): Promise<T> {
@@ -85,9 +86,12 @@ export async function insertTicket(sql: Sql, cfg: LifecycleConfig, opts: { ageMs
   return { ticketId: t!.id, protocol };
 }
 
-/** Starts the ticket's workflow as a creation path hands over to it. */
-export async function startTicketWorkflow(client: Client, taskQueue: string, protocol: string) {
-  return client.workflow.start(TICKET_WORKFLOW, { workflowId: ticketWorkflowId(protocol), taskQueue, args: [{ protocol }] });
+/** Starts the ticket's workflow as a creation path hands over to it, and waits until it has read the ticket. */
+export async function startTicketWorkflow(client: Client, taskQueue: string, protocol: string, input: Partial<TicketInput> = {}) {
+  const handle = await client.workflow.start(TICKET_WORKFLOW, { workflowId: ticketWorkflowId(protocol), taskQueue, args: [{ protocol, ...input }] });
+  // Until then its validators refuse updates (the API asks again by itself; tests wait here).
+  await eventually(() => handle.query(ticketViewQuery).catch(() => undefined), 30_000, `ticket ${protocol}'s workflow to read the ticket`);
+  return handle;
 }
 
 export type { TicketView };
