@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeStatusUpdate, reassignUpdate, ticketViewQuery, type Actor } from '../../contracts/ticket.js';
+import { changeStatusUpdate, reassignUpdate, replyReceivedSignal, ticketViewQuery, type Actor } from '../../contracts/ticket.js';
 import { ticketWorkflowId } from '../../contracts/workflow-ids.js';
 import { Assignee, Protocol, SectorId, SlaState, TicketStatus } from '../../contracts/search-attributes.js';
 import { useE2E } from '../harness/e2e.js';
@@ -46,6 +46,27 @@ describe('the ticket\'s workflow', { concurrent: true }, () => {
       for await (const w of e2e.client.workflow.list({ query: `TicketStatus = 'waiting_customer' AND Assignee = '${agentUser!.login}' AND Protocol = '${t.protocol}'` })) return w.workflowId;
       return undefined;
     }, 15_000, 'the ticket by status and assignee');
+  });
+
+  it('reopens a resolved ticket when the customer replies, and ends a wait for the customer', { timeout: 30_000 }, async () => {
+    const cfg = await lifecycleConfig(e2e.api, { slaMinutes: 600, thresholds: [50, 100] });
+    const t = await insertTicket(e2e.sql, cfg);
+    const handle = await startTicketWorkflow(e2e.client, e2e.taskQueue, t.protocol);
+    const statusOf = async (want: string) => eventually(async () => ((await handle.query(ticketViewQuery)).status === want ? true : undefined), 10_000, want);
+    await handle.executeUpdate(changeStatusUpdate, { args: [{ status: 'resolved', actor: agent }] });
+    await handle.signal(replyReceivedSignal, { emailId: 1 });
+    await statusOf('open');
+    await handle.executeUpdate(changeStatusUpdate, { args: [{ status: 'waiting_customer', actor: agent }] });
+    await handle.signal(replyReceivedSignal, { emailId: 2 });
+    await statusOf('open');
+    const events = await e2e.sql<{ actor: string; data: { from: string; to: string } }[]>`
+      SELECT actor, data FROM ticket_event WHERE ticket_id = ${t.ticketId} AND kind = 'status_changed' ORDER BY id`;
+    expect(events.map((e) => [e.actor, e.data.from, e.data.to])).toEqual([
+      ['user:tester', 'open', 'resolved'],
+      ['system:email', 'resolved', 'open'],
+      ['user:tester', 'open', 'waiting_customer'],
+      ['system:email', 'waiting_customer', 'open'],
+    ]);
   });
 
   it('gives a step with its own SLA its own alerts, on its sector', { timeout: 90_000 }, async () => {
