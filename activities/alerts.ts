@@ -11,6 +11,7 @@ import {
   type AlertChannel,
   type AlertKind,
   type DeliveryToSend,
+  type NewAlertFiring,
 } from '../db/alert-firings.js';
 import type { Sql } from '../db/client.js';
 import { unprocessable } from './failures.js';
@@ -28,15 +29,8 @@ export interface AlertDeps {
   publicUrl?: string;
 }
 
-export interface AlertFiringInput {
-  ticketId: number;
-  /** The ticket workflow's key: one firing per ticket and key, however often this runs. */
-  key: string;
-  kind: AlertKind;
-  threshold: number | null;
-  stepId: number | null;
-  dueAt: string;
-}
+/** What the ticket's workflow records when a threshold fires: one firing per ticket and key, however often this runs. */
+export type AlertFiringInput = NewAlertFiring;
 
 export interface AlertFired {
   firingId: number;

@@ -13,6 +13,7 @@ import {
   solutionToStart,
   ticketSteps,
   type CalendarRow,
+  type LifecycleTicket,
   type StepColumns,
   type StepRow,
   type TicketChange,
@@ -20,46 +21,15 @@ import {
 import type { SlaPlan } from '../domain/sla-clock.js';
 import { effectiveSla, slaDurationMs, type ConfiguredSla } from '../domain/sla.js';
 import type { ServiceCalendar } from '../domain/service-time.js';
-import type { SlaState, TicketStatus } from '../domain/ticket-status.js';
-import type { StepStatus } from '../contracts/ticket.js';
 import { unprocessable } from './failures.js';
 
 export type { StepColumns, TicketColumns, TicketEvent } from '../db/ticket-lifecycle.js';
 
 /** A step as the ticket's workflow holds it, with its SLA plan (null: the step has no SLA). */
-export interface StepSnapshot {
-  id: number;
-  position: number;
-  flow: 'main' | 'alternative';
-  name: string;
-  sectorId: number;
-  sectorName: string;
-  status: StepStatus;
-  activatedAt: string | null;
-  slaUsedMs: number;
-  slaRunningSince: string | null;
-  plan: SlaPlan | null;
-}
+export type StepSnapshot = Omit<StepRow, 'sla' | 'calendar' | 'slaState'> & { plan: SlaPlan | null };
 
-/** A ticket as its workflow starts from it. */
-export interface TicketSnapshot {
-  ticketId: number;
-  protocol: string;
-  status: TicketStatus;
-  assigneeUserId: number | null;
-  assigneeLogin: string | null;
-  sectorId: number | null;
-  createdAt: string;
-  slaPausedAt: string | null;
-  slaDueAt: string | null;
-  slaState: SlaState;
-  slaUsedMs: number;
-  slaRunningSince: string | null;
-  plan: SlaPlan | null;
-  steps: StepSnapshot[];
-  hasAlternative: boolean;
-  firedKeys: string[];
-}
+/** A ticket as its workflow starts from it, with its SLA plan (null: its occurrence has none). */
+export type TicketSnapshot = Omit<LifecycleTicket, 'steps'> & { plan: SlaPlan | null; steps: StepSnapshot[] };
 
 function serviceCalendar(c: CalendarRow): ServiceCalendar {
   return { timeZone: c.timeZone, weeklyHours: c.weeklyHours, holidays: c.holidays.map((h) => h.date) };

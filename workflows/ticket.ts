@@ -49,17 +49,9 @@ interface StepState extends Omit<StepSnapshot, 'plan'> {
 }
 
 /** What a run hands to the next (plain JSON). */
-export interface TicketState {
-  ticketId: number;
-  protocol: string;
-  status: TicketStatus;
-  assigneeUserId: number | null;
-  assigneeLogin: string | null;
-  sectorId: number | null;
-  createdAt: string;
+export interface TicketState extends Pick<TicketSnapshot, 'ticketId' | 'protocol' | 'status' | 'assigneeUserId' | 'assigneeLogin' | 'sectorId' | 'createdAt' | 'hasAlternative'> {
   clock: SlaClock | null;
   steps: StepState[];
-  hasAlternative: boolean;
   /** Alert keys that fired (`sla:50`, `step:12:100`, `pool_empty`). */
   firedKeys: string[];
   /** Numbers this chain of runs' changes, for their idempotency keys. */
