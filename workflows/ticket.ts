@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  log,
   ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
@@ -150,13 +151,12 @@ function view(s: TicketState): TicketView {
 }
 
 /** The ticket's SLA columns as its clock stands. */
-function slaColumns(s: TicketState, at: Date): TicketColumns {
+function slaColumns(s: TicketState): TicketColumns {
   if (!s.clock) return {};
   const due = clockDueAt(s.clock);
   return {
     slaDueAt: due?.toISOString() ?? null,
     slaState: clockState(s.clock),
-    slaPausedAt: s.clock.runningSince === null ? at.toISOString() : null,
     slaUsedMs: s.clock.consumedMs,
     slaRunningSince: s.clock.runningSince,
   };
@@ -247,7 +247,9 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
     }
     const ticket: TicketColumns = {
       status: to,
-      ...slaColumns(st, at),
+      ...slaColumns(st),
+      // Since when the clock stands still (shown; the clock itself restarts from slaUsedMs).
+      ...(st.clock && slaClockRuns(from) !== runs ? { slaPausedAt: runs ? null : at.toISOString() } : {}),
       ...(to === 'resolved' ? { resolvedAt: at.toISOString() } : from === 'resolved' ? { resolvedAt: null } : {}),
       ...(to === 'closed' ? { closedAt: at.toISOString() } : {}),
     };
@@ -268,10 +270,10 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
   );
 
   setHandler(replyReceivedSignal, ({ emailId }) => {
-    void serially(async (st) => {
+    inBackground(serially(async (st) => {
       // SPEC §8: a reply reopens a resolved ticket, and a customer's answer ends the wait for it.
       if (st.status === 'resolved' || st.status === 'waiting_customer') await changeStatus(st, 'open', 'system:email', { emailId, reason: 'the customer replied' });
-    });
+    }));
   });
 
   // ---- assignment --------------------------------------------------------------------------
@@ -294,12 +296,12 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
   );
 
   setHandler(assignedSignal, ({ userId, login }) => {
-    void serially(async (st) => {
+    inBackground(serially(async (st) => {
       if (st.assigneeUserId !== null) return;
       st.assigneeUserId = userId;
       st.assigneeLogin = login;
       publish(st);
-    });
+    }));
   });
 
   // ---- SLA sources -------------------------------------------------------------------------
@@ -324,7 +326,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
     await save(
       st,
       {
-        ticket: plan ? slaColumns(st, at) : { slaDueAt: null, slaState: 'on_time', slaPausedAt: null },
+        ticket: plan ? slaColumns(st) : { slaDueAt: null, slaState: 'on_time', slaPausedAt: null },
         steps: stepPlans.map(({ step }) => ({ id: step.id, ...(step.clock ? stepSlaColumns(step) : { slaDueAt: null }) })),
         event: { kind: 'sla_replanned', actor, data: { why, dueAt: view(st).sla?.dueAt ?? null } },
       },
@@ -350,9 +352,9 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
   );
 
   setHandler(slaSourcesChangedSignal, ({ why }) => {
-    void serially(async (st) => {
+    inBackground(serially(async (st) => {
       if (!FINAL_STATUSES.includes(st.status)) await replan(st, 'system:sla', why);
-    });
+    }));
   });
 
   // ---- steps (SPEC §7) ---------------------------------------------------------------------
@@ -470,7 +472,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
     if (scope === 'ticket') {
       const firingId = await fire(st, `sla:${percent}`, 'sla', percent, null, dueAt);
       st.clock = markFired(st.clock!, percent);
-      await save(st, { ticket: slaColumns(st, at), event: { kind: 'sla_alert', actor: 'system:sla', data: { threshold: percent, dueAt: dueAt.toISOString(), firingId } } }, at, `fire:sla:${percent}`);
+      await save(st, { ticket: slaColumns(st), event: { kind: 'sla_alert', actor: 'system:sla', data: { threshold: percent, dueAt: dueAt.toISOString(), firingId } } }, at, `fire:sla:${percent}`);
     } else {
       const step = st.steps.find((x) => x.id === scope)!;
       const firingId = await fire(st, `step:${step.id}:${percent}`, 'step_sla', percent, step.id, dueAt);
@@ -502,7 +504,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
     const timed = loaded.steps.filter((x) => x.status === 'active' && x.clock);
     if ((planned && (planned.dueAt !== snapshot.slaDueAt || planned.state !== snapshot.slaState)) || timed.length > 0) {
       await serially((st) =>
-        save(st, { ticket: slaColumns(st, now()), steps: timed.map((x) => ({ id: x.id, ...stepSlaColumns(x) })), event: { kind: 'sla_planned', actor: 'system:sla', data: { sla: planned, steps: timed.map(stepView) } } }, now(), 'sla:planned'),
+        save(st, { ticket: slaColumns(st), steps: timed.map((x) => ({ id: x.id, ...stepSlaColumns(x) })), event: { kind: 'sla_planned', actor: 'system:sla', data: { sla: planned, steps: timed.map(stepView) } } }, now(), 'sla:planned'),
       );
     }
     if (input.unassignedReason && !loaded.firedKeys.includes('pool_empty') && isOpenStatus(loaded.status)) {
@@ -538,6 +540,11 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
   await tail;
   await condition(allHandlersFinished);
   return view(state);
+}
+
+/** A signal's change runs after the ones before it; a failure is logged, the signal cannot answer. */
+function inBackground(change: Promise<unknown>): void {
+  change.catch((err: unknown) => log.warn('a change the ticket was told of could not be applied', { error: String(err) }));
 }
 
 function rejectIf(problem: string | undefined): void {
