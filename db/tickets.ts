@@ -136,6 +136,12 @@ export async function getTicketJson(sql: Queryable, protocol: string): Promise<s
                     'status', st.status, 'sla', CASE WHEN st.sla_value IS NULL THEN NULL ELSE json_build_object('dueAt', ${iso(sql, sql`st.sla_due_at`)}, 'state', st.sla_state) END,
                     'activatedAt', ${iso(sql, sql`st.activated_at`)}, 'finishedAt', ${iso(sql, sql`st.finished_at`)}, 'finishedBy', st.finished_by, 'note', st.note) ORDER BY st.position)
                     FROM ticket_step st WHERE st.ticket_id = t.id), '[]'),
+      'alerts', COALESCE((SELECT json_agg(json_build_object(
+                    'id', f.id, 'kind', f.kind, 'threshold', f.threshold, 'stepId', f.step_id, 'dueAt', ${iso(sql, sql`f.due_at`)}, 'firedAt', ${iso(sql, sql`f.fired_at`)},
+                    'recipients', f.recipients,
+                    'deliveries', COALESCE((SELECT json_agg(json_build_object('channel', d.channel, 'status', d.status, 'attempts', d.attempts, 'lastError', d.last_error,
+                                   'deliveredAt', ${iso(sql, sql`d.delivered_at`)}) ORDER BY d.channel) FROM alert_delivery d WHERE d.firing_id = f.id), '[]')) ORDER BY f.id)
+                    FROM alert_firing f WHERE f.ticket_id = t.id), '[]'),
       'timeline', COALESCE((SELECT json_agg(json_build_object('kind', ev.kind, 'actor', ev.actor, 'at', ${iso(sql, sql`ev.at`)}, 'data', ev.data) ORDER BY ev.id)
                     FROM ticket_event ev WHERE ev.ticket_id = t.id), '[]'))::text AS doc
       FROM ticket t

@@ -117,6 +117,22 @@ export const ticketDetail = ticket
     messages: z.array(ticketMessage).describe('the original e-mail and the later ones, oldest first'),
     attachments: z.array(attachment),
     steps: z.array(ticketStep).describe('the solution\'s steps in the order they run, and where each stands (empty when the ticket runs no solution)'),
+    alerts: z
+      .array(
+        z.object({
+          id: z.number(),
+          kind: z.enum(['sla', 'step_sla', 'pool_empty']).describe('the ticket\'s SLA, a step\'s SLA, or nobody in the pool could take it'),
+          threshold: z.number().nullable().describe('percent of the SLA'),
+          stepId: z.number().nullable(),
+          dueAt: timestamp.describe('when it was due: it never fires before'),
+          firedAt: timestamp,
+          recipients: z.array(z.string()).describe('the e-mail addresses it went to'),
+          deliveries: z
+            .array(z.object({ channel: z.enum(['email', 'webhook']), status: z.enum(['pending', 'delivered', 'failed']), attempts: z.number(), lastError: z.string().nullable(), deliveredAt: timestamp.nullable() }))
+            .describe('each channel: `pending` while it is retried with backoff, `delivered`, or `failed` once given up'),
+        }),
+      )
+      .describe('every SLA alert that fired for this ticket, oldest first'),
     timeline: z
       .array(z.object({ kind: z.string(), actor: z.string().describe('`system:<part>` or `user:<login>`'), at: timestamp, data: z.record(z.string(), z.unknown()) }))
       .describe('every event, oldest first'),

@@ -216,6 +216,7 @@ describe('GET /tickets/:protocol', () => {
         },
       ],
       steps: [],
+      alerts: [],
       timeline: [{ kind: 'created', actor: 'system:email', at: ticket.createdAt, data: { emailId: withFile.emailId } }],
     });
     // The SLA is the occurrence's 4 hours from opening.

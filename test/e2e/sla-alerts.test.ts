@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeStatusUpdate, ticketViewQuery, type Actor } from '../../contracts/ticket.js';
+import type { TicketDetail } from '../../schemas/tickets.js';
 import { useE2E } from '../harness/e2e.js';
 import { eventually } from '../harness/fixtures.js';
 import { firings, insertTicket, lifecycleConfig, startTicketWorkflow, type LifecycleConfig } from '../harness/lifecycle.js';
@@ -62,6 +63,12 @@ describe('SLA alerts from durable timers (SPEC §6)', { concurrent: true }, () =
     expect((await handle.query(ticketViewQuery)).sla).toMatchObject({ state: 'breached', paused: false });
     const events = await e2e.sql<{ kind: string }[]>`SELECT kind FROM ticket_event WHERE ticket_id = ${t.ticketId} AND kind = 'sla_alert'`;
     expect(events).toHaveLength(2);
+    // The ticket's detail shows each alert with each channel's delivery.
+    const { body } = await e2e.get<TicketDetail>(`/tickets/${t.protocol}`);
+    expect(body.alerts.map((a) => [a.kind, a.threshold, a.deliveries.map((d) => [d.channel, d.status, d.attempts])])).toEqual([
+      ['sla', 50, [['email', 'delivered', 1], ['webhook', 'delivered', 4]]],
+      ['sla', 100, [['email', 'delivered', 1], ['webhook', 'delivered', 1]]],
+    ]);
   });
 
   it('waiting for the customer pauses the clock: the next alert moves by exactly the paused time', { timeout: 120_000 }, async () => {
