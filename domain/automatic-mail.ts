@@ -8,14 +8,15 @@
  *    delivery status (RFC 3464), a disposition notification (RFC 8098) or a feedback report
  *    (RFC 5965, ARF);
  * 2. what the big servers set instead or as well: `X-Failed-Recipients` (Exim, Gmail),
- *    `X-Autoreply`, `X-Autorespond`, `X-Auto-Response-Suppress` on a reply from Exchange,
- *    `Precedence: bulk | junk | auto_reply` (vacation programs, RFC 2076);
+ *    `X-Autoreply`, `X-Autorespond`, `X-Auto-Response-Suppress` (Exchange), `Precedence:
+ *    bulk | junk | list | auto_reply` (vacation programs and lists, RFC 2076);
  * 3. the sender: the null reverse-path (`Return-Path: <>`, every bounce), and the mailbox
- *    names of mail systems (`MAILER-DAEMON`, `postmaster`, RFC 5321 §4.5.1) when the subject
- *    also says delivery failed (qmail and old sendmail bounce with nothing else).
+ *    names of mail systems (`MAILER-DAEMON`, `postmaster`, RFC 5321 §4.5.1), which is all
+ *    qmail and old sendmail bounces say about themselves.
+ * SPEC §4.2 lists these signals; mail a person sends from `postmaster@` is ignored too.
  */
 
-export const AUTOMATIC_KINDS = ['bounce', 'auto_reply', 'read_receipt', 'abuse_report'] as const;
+export const AUTOMATIC_KINDS = ['bounce', 'auto_reply', 'read_receipt', 'abuse_report', 'bulk'] as const;
 export type AutomaticKind = (typeof AUTOMATIC_KINDS)[number];
 
 export interface AutomaticMail {
@@ -33,8 +34,6 @@ export interface MailFacts {
 }
 
 const SYSTEM_MAILBOXES = /^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)$/i;
-const FAILED_DELIVERY_SUBJECT =
-  /(undeliver|undelivered|delivery (status notification|failure|has failed|failed)|mail delivery (failed|failure|subsystem)|returned mail|failure notice|non[- ]?delivery|could not be delivered|delivery problem)/i;
 
 function header(facts: MailFacts, name: string): string | undefined {
   const wanted = name.toLowerCase();
@@ -69,19 +68,15 @@ export function automaticMail(facts: MailFacts): AutomaticMail | undefined {
     if (value !== undefined && !/^\s*(no|false|0)\s*$/i.test(value)) return { kind: 'auto_reply', reason: `an automatic reply (${name}: ${short(value)})` };
   }
   const precedence = header(facts, 'precedence')?.trim().toLowerCase();
-  if (precedence === 'bulk' || precedence === 'junk' || precedence === 'auto_reply') {
-    return { kind: 'auto_reply', reason: `sent automatically (Precedence: ${precedence})` };
-  }
-  // Exchange's out-of-office replies say so on the reply itself (and ask for no answer).
-  if (header(facts, 'x-auto-response-suppress') !== undefined && /^(automatic reply|auto(matic)?[- ]?reply|out of (the )?office)\b/i.test(facts.subject ?? '')) {
-    return { kind: 'auto_reply', reason: 'an out-of-office reply (X-Auto-Response-Suppress and its subject)' };
-  }
+  if (precedence === 'auto_reply') return { kind: 'auto_reply', reason: 'an automatic reply (Precedence: auto_reply)' };
+  if (precedence === 'bulk' || precedence === 'junk' || precedence === 'list') return { kind: 'bulk', reason: `bulk mail (Precedence: ${precedence})` };
+  // Exchange marks what it sends by itself (out-of-office replies among them) and asks for no answer.
+  const suppress = header(facts, 'x-auto-response-suppress');
+  if (suppress !== undefined) return { kind: 'auto_reply', reason: `sent automatically (X-Auto-Response-Suppress: ${short(suppress)})` };
 
   if (header(facts, 'return-path')?.trim() === '<>') return { kind: 'bounce', reason: 'sent from the null reverse-path (Return-Path: <>), as bounces are' };
   const local = facts.fromAddress?.split('@')[0] ?? '';
-  if (SYSTEM_MAILBOXES.test(local) && FAILED_DELIVERY_SUBJECT.test(facts.subject ?? '')) {
-    return { kind: 'bounce', reason: `a bounce from ${facts.fromAddress} («${short(facts.subject ?? '')}»)` };
-  }
+  if (SYSTEM_MAILBOXES.test(local)) return { kind: 'bounce', reason: `from the mail system's own mailbox ${facts.fromAddress}` };
   return undefined;
 }
 

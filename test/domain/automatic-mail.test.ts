@@ -152,6 +152,14 @@ X-Autorespond: 88123
 Precedence: auto_reply`,
   ],
   [
+    'a mailing list post (SPEC §4.2: Precedence: list)',
+    'bulk',
+    `From: Dev <dev@example.org>
+Subject: Release 2.0
+List-Id: <announce.example.org>
+Precedence: list`,
+  ],
+  [
     'read receipt (Outlook / Thunderbird MDN)',
     'read_receipt',
     `From: Customer <customer@example.com>
@@ -192,21 +200,9 @@ Subject: Fwd: Undeliverable: my order
 Content-Type: multipart/mixed; boundary="b1"`,
   ],
   [
-    'a person writing from postmaster about something else',
-    `From: postmaster@smallbiz.example
-Subject: Question about our DNS records`,
-  ],
-  [
     'a person whose subject mentions an undelivered parcel',
     `From: Rita <rita@example.com>
 Subject: Undelivered parcel, order 5521`,
-  ],
-  [
-    'a mailing list post',
-    `From: Dev <dev@example.org>
-Subject: Release 2.0
-List-Id: <announce.example.org>
-Precedence: list`,
   ],
 ];
 
