@@ -2,18 +2,15 @@ import type { ImapFlow } from 'imapflow';
 import type { Sql } from '../db/client.js';
 import { storeReceived } from '../db/inbound-emails.js';
 import type { EmailRef } from '../contracts/workflow-ids.js';
-import { storableText } from '../domain/storable-text.js';
+import { ownMessageId } from '../domain/mail-headers.js';
+import { storableOrNull } from '../domain/storable-text.js';
 import { permanentDatabaseError } from './failures.js';
 
 const VANISHED = 'the message was no longer in the mailbox (or its UIDVALIDITY changed) when it was read';
 
-/** Message-ID from the raw header block, without a full parse (the parse may fail; this must not). */
+/** The message's own Message-ID, without a full parse (the parse may fail; this must not). */
 export function headerMessageId(raw: Buffer): string | null {
-  const end = raw.indexOf('\r\n\r\n');
-  const head = raw.subarray(0, end === -1 ? Math.min(raw.length, 65536) : end).toString('latin1');
-  const match = /^message-id:[ \t]*((?:.|\r?\n[ \t])*)/im.exec(head);
-  const value = storableText(match?.[1]?.replace(/\r?\n[ \t]+/g, ' ') ?? '').trim();
-  return value ? value : null;
+  return storableOrNull(ownMessageId(raw)) || null;
 }
 
 /**

@@ -15,3 +15,28 @@ export function headerFields(block: Uint8Array): { name: string; value: string }
   }
   return fields;
 }
+
+/**
+ * The message's own header section: everything before its first empty line, whatever the line
+ * endings (CRLF as RFC 5322 says, bare LF as many scripts and some servers write, or a mix).
+ * Without an empty line the whole message is header. The body (and any message attached or
+ * quoted in it) is never read, so a forwarded message's header fields are never taken for
+ * the message's own.
+ */
+export function headerSection(raw: Uint8Array): Uint8Array {
+  let lineStart = 0;
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] !== 0x0a) continue;
+    const empty = i === lineStart || (i === lineStart + 1 && raw[lineStart] === 0x0d);
+    if (empty) return raw.subarray(0, lineStart);
+    lineStart = i + 1;
+  }
+  return raw;
+}
+
+/** The value of the message's own Message-ID field (the first one), or null. */
+export function ownMessageId(raw: Uint8Array): string | null {
+  const field = headerFields(headerSection(raw)).find((f) => f.name.toLowerCase() === 'message-id');
+  const value = field?.value.replace(/\s+/g, ' ').trim();
+  return value ? value : null;
+}
