@@ -117,6 +117,21 @@ export async function recordOutcome(sql: Sql, emailId: number, outcome: EmailOut
      WHERE id = ${emailId} AND outcome IS NULL`;
 }
 
+/** The header section of a stored message (its first empty line ends it, CRLF or LF), without reading the rest. */
+export async function storedHeaderSection(sql: Queryable, emailId: number): Promise<Buffer | undefined> {
+  const [row] = await sql<{ headerBlock: Buffer }[]>`SELECT ${HEADER_BLOCK(sql)} AS header_block FROM inbound_email e WHERE e.id = ${emailId}`;
+  return row?.headerBlock;
+}
+
+/** Fills the fields a full parse would have stored, where it did not (an e-mail ignored or quarantined before or during its parse). */
+export async function fillReadableFields(sql: Queryable, emailId: number, f: Pick<ParsedFields, 'subject' | 'fromAddress' | 'fromName' | 'sentAt'>): Promise<void> {
+  await sql`
+    UPDATE inbound_email
+       SET subject = COALESCE(subject, ${f.subject}), from_address = COALESCE(from_address, ${f.fromAddress}),
+           from_name = COALESCE(from_name, ${f.fromName}), sent_at = COALESCE(sent_at, ${f.sentAt})
+     WHERE id = ${emailId}`;
+}
+
 /** Received e-mails with their outcome, newest first; the raw message stays in the database. */
 export async function listEmails(sql: Queryable, f: Omit<EmailListQuery, 'outcome'> & { outcome?: EmailOutcome }): Promise<{ items: Email[]; nextBefore: number | null }> {
   const rows = await sql<Email[]>`

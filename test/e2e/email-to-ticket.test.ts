@@ -75,6 +75,13 @@ describe('an e-mail appended over IMAP becomes a ticket (Dovecot â†’ Temporal â†
     expect(await outcomeOf({ mailboxId: cfg.mailboxId, ...bad })).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/no sender address/) });
     const { body } = await api<{ items: { uid: number; outcome: string; outcomeReason: string; size: number }[] }>(`/emails?mailboxId=${cfg.mailboxId}&outcome=quarantined`);
     expect(body.items).toEqual([expect.objectContaining({ uid: bad.uid, outcome: 'quarantined', outcomeReason: expect.stringMatching(/no sender address/), size: 31 })]);
+
+    // A quarantined e-mail keeps what its header section says (issue 8: it showed nulls).
+    const invalid = await appendMail(cfg.imap, rawMail({ from: 'Broken <broken@@example..com>', subject: 'Readable subject' }));
+    expect(await outcomeOf({ mailboxId: cfg.mailboxId, ...invalid })).toMatchObject({ outcome: 'quarantined', reason: expect.stringMatching(/not a valid e-mail address/) });
+    const [kept] = await e2e.sql<{ subject: string | null; fromName: string | null }[]>`
+      SELECT subject, from_name FROM inbound_email WHERE mailbox_id = ${cfg.mailboxId} AND uid = ${invalid.uid}`;
+    expect(kept).toEqual({ subject: 'Readable subject', fromName: 'Broken' });
   });
 
   it('with automatic conversion off, the e-mail waits in triage as a pre-ticket', async () => {
@@ -110,6 +117,10 @@ describe('the same message delivered or processed twice gives one ticket', () =>
     // The same message delivered again (same Message-ID, new UID) is ignored as a duplicate.
     const copy = { mailboxId: cfg.mailboxId, ...(await appendMail(cfg.imap, raw)) };
     expect(await outcomeOf(copy)).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/duplicate of e-mail \d+ \(same Message-ID\)/) });
+    // What its header says is kept, so people see what was ignored.
+    const [ignored] = await e2e.sql<{ subject: string | null; fromAddress: string | null }[]>`
+      SELECT subject, from_address FROM inbound_email WHERE mailbox_id = ${cfg.mailboxId} AND uid = ${copy.uid}`;
+    expect(ignored).toEqual({ subject: 'Only once', fromAddress: 'sender@example.com' });
 
     expect(await ticketCount()).toBe(1);
   });
