@@ -9,7 +9,7 @@ import { actionTarget, type ActionTarget } from '../../db/ticket-steps.js';
 import { getTicketJson } from '../../db/tickets.js';
 import { users } from '../../db/users.js';
 import { TICKET_ROLES } from '../../domain/roles.js';
-import type { TicketStatus } from '../../domain/ticket-status.js';
+import { FINAL_STATUSES } from '../../domain/ticket-status.js';
 import { reassignment, reclassification, statusChange } from '../../schemas/ticket-actions.js';
 import { protocolPath, ticketDetail, type TicketDetail } from '../../schemas/tickets.js';
 import type { AppDeps } from '../deps.js';
@@ -17,15 +17,13 @@ import { caller } from '../plugins/auth.js';
 import { badRequest, conflict, HttpProblem, notFound } from '../plugins/errors.js';
 import { problem } from '../schemas.js';
 
-/** Statuses after which nothing changes a ticket (SPEC §8): refused here, without asking Temporal. */
-const ENDED: readonly TicketStatus[] = ['closed', 'cancelled'];
 
 /** What every action route says of its answers, besides its own rules. */
 export const ACTION_ANSWERS =
   'The change is sent to the ticket\'s workflow `ticket:<protocol>` (started if it is not running), which applies it or refuses it. ' +
   'Success: 200 with the ticket as `GET /tickets/{protocol}` shows it, the change and its timeline event included. ' +
   'A ticket that does not exist is a 404. A `closed` or `cancelled` ticket is a 409 at once: nothing changes it, and a new e-mail from the customer opens a new ticket. ' +
-  'When the workflow refuses, 409 with its reason in `detail` (e.g. "a resolved ticket can only be closed or reopened"); nothing was changed or recorded. ' +
+  'When the workflow refuses, 409 with its reason in `detail` (e.g. "a resolved ticket can only become open or closed, not cancelled"); nothing was changed or recorded. ' +
   `When Temporal does not answer within ${TICKET_UPDATE_DEADLINE_MS / 1000} s, 503: the change may still apply, so read the ticket before trying again.`;
 
 /** The OpenAPI responses of an action: the ticket, or a 503 when Temporal does not answer. */
@@ -57,7 +55,7 @@ export async function actOnTicket<A>(
   const { protocol } = a;
   const target = await actionTarget(deps.sql, protocol, a.stepId);
   if (!target) throw notFound(`There is no ticket with protocol ${protocol}.`);
-  if (ENDED.includes(target.status)) {
+  if (FINAL_STATUSES.includes(target.status)) {
     throw conflict(`Ticket ${protocol} is ${target.status}; nothing can change it. A new e-mail from the customer opens a new ticket.`);
   }
   await a.check?.(target);
