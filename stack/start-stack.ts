@@ -117,7 +117,7 @@ export async function startStack(env: Env, log: (m: string) => void): Promise<Ru
 
     const workflowBundle = await step('workflow bundle ready', () => loadWorkflowBundle(resolve(dataDir, 'cache')));
     const { worker, connection: workerConnection } = await step('worker created', () =>
-      createWorker({ temporalAddress, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql, secrets, alerts, workflowBundle }),
+      createWorker({ temporalAddress, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, sql, secrets, alerts, maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS, workflowBundle }),
     );
     const running = worker.run();
     stops.push(['the worker', async () => {

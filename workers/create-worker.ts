@@ -13,7 +13,17 @@ export interface WorkerDeps {
   /** Where alert e-mails go (SMTP_URL); without it, alerts are recorded and sent by webhook only. */
   alerts?: AlertSettings;
   workflowBundle: { code: string };
+  /** Workflows kept in memory between their tasks (WORKER_MAX_CACHED_WORKFLOWS). */
+  maxCachedWorkflows?: number;
 }
+
+/**
+ * Every open ticket has a workflow waiting on its timers; a cached one costs about 0.6 MiB of
+ * the worker's memory (bench/sla), and the SDK's default cache (a share of the heap, about
+ * 2,400 here) took the worker past 1 GiB. One that is not cached replays its short history
+ * when its timer fires.
+ */
+export const MAX_CACHED_WORKFLOWS = 1_000;
 
 /** One worker runs every workflow and activity of the product; scale by running more. */
 export async function createWorker(deps: WorkerDeps): Promise<{ worker: Worker; connection: NativeConnection }> {
@@ -23,6 +33,7 @@ export async function createWorker(deps: WorkerDeps): Promise<{ worker: Worker; 
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle,
+    maxCachedWorkflows: deps.maxCachedWorkflows ?? MAX_CACHED_WORKFLOWS,
     activities: createActivities({ sql: deps.sql, secrets: deps.secrets, alerts: deps.alerts }),
   });
   return { worker, connection };

@@ -29,6 +29,7 @@ const { worker, connection: workerConnection } = await createWorker({
   sql,
   secrets,
   alerts: { smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.ALERT_FROM } : undefined, publicUrl: env.PUBLIC_URL },
+  maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
   workflowBundle,
 });
 const connection = await Connection.connect({ address: temporalAddress });
