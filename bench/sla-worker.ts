@@ -4,22 +4,19 @@
  *
  *   node --import tsx bench/sla-worker.ts '<SlaWorkerConfig as JSON>'
  *
- * kind `ticket`: the product's worker (workers/create-worker.ts, the product's cached bundle).
- * kind `noop`: the ceiling's workflow (bench/noop-ticket-workflow.ts, bundled by the bench into
- * `bundlePath`) with activities that do nothing but note how late they ran.
+ * kind `ticket`: the product's worker (workers/create-worker.ts) on the product's bundle.
+ * kind `noop`: the ceiling's workflow (bench/noop-ticket-workflow.ts) with activities that do
+ * nothing but note how late they ran. The bench builds both bundles into `bundlePath`.
  * Sends `ready` once the worker polls; answers `stats` with what it noted and its memory, and
  * `shutdown` by draining and exiting.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { newSecretsKey, parseSecretsKey, secretBox } from '../config/secret-box.js';
 import { createSql } from '../db/client.js';
 import { createWorker } from '../workers/create-worker.js';
 import { installRuntime } from '../workers/runtime.js';
-import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
 import type { NoopTicketActivities } from './noop-ticket-workflow.js';
 
 /** Worker options the bench may set; none set = the product's worker exactly as createWorker makes it. */
@@ -30,8 +27,8 @@ export interface SlaWorkerConfig {
   temporalAddress: string;
   databaseUrl: string;
   taskQueue: string;
-  /** The no-op workflow's bundle (kind `noop`). */
-  bundlePath?: string;
+  /** The workflow bundle, built by the bench: the product's (kind `ticket`) or the no-op workflow's. */
+  bundlePath: string;
   options: TunedOptions;
 }
 
@@ -41,11 +38,11 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'stats'; fired: number; lateMs: Record<number, number[]>; memory: NodeJS.MemoryUsage; cachedWorkflows: number };
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const config = JSON.parse(process.argv[2] ?? '') as SlaWorkerConfig;
 const send = (m: FromWorker) => process.send!(m);
 installRuntime('WARN');
 
+const workflowBundle = { code: await readFile(config.bundlePath, 'utf8') };
 const tuned = Object.values(config.options).some((v) => v !== undefined);
 const sql = createSql(config.databaseUrl);
 /** The no-op activities' lateness by threshold. */
@@ -63,10 +60,8 @@ if (config.kind === 'noop') {
     },
   };
   connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const code = await readFile(config.bundlePath!, 'utf8');
-  worker = await Worker.create({ connection, namespace: 'default', taskQueue: config.taskQueue, workflowBundle: { code }, activities, ...config.options });
+  worker = await Worker.create({ connection, namespace: 'default', taskQueue: config.taskQueue, workflowBundle, activities, ...config.options });
 } else {
-  const workflowBundle = await loadWorkflowBundle(resolve(ROOT, '.cache'));
   const secrets = secretBox(parseSecretsKey(newSecretsKey()));
   if (!tuned) {
     ({ worker, connection } = await createWorker({ temporalAddress: config.temporalAddress, namespace: 'default', taskQueue: config.taskQueue, sql, secrets, workflowBundle }));
