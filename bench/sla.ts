@@ -392,14 +392,17 @@ async function runPhase(kind: Kind, shape: Shape): Promise<PhaseResult> {
       if (reached[k] === undefined && fired >= (k + 1) * N) reached[k] = Date.now();
     });
     if (fired >= expected) break;
-    if (Date.now() > lastDue && Date.now() - progressAt > STALL_MS) {
+    // Nothing comes between the instants: only after the last one does a silence mean a stall.
+    if (Date.now() - Math.max(progressAt, lastDue) > STALL_MS) {
       log(`  ${label}: stalled at ${fired}/${expected} firings (none for ${STALL_MS / 1000} s); reporting what there is`);
       break;
     }
     if (Date.now() - reportedAt > 30_000) {
       reportedAt = Date.now();
+      // Only while nothing is due: a spread has an instant every few milliseconds.
       const nextDue = [...new Set(createdAt.flatMap((c) => dueOffsets.map((d) => c + d)))].find((d) => d > Date.now());
-      log(`  ${label}: ${fired}/${expected} firings, worker RSS ${((samples.rss.at(-1) ?? NaN) / MiB).toFixed(0)} MiB${nextDue ? `, next instant in ${((nextDue - Date.now()) / 1000).toFixed(0)} s` : ''}`);
+      const wait = nextDue === undefined ? 0 : nextDue - Date.now();
+      log(`  ${label}: ${fired}/${expected} firings, worker RSS ${((samples.rss.at(-1) ?? NaN) / MiB).toFixed(0)} MiB${wait > 1000 ? `, next instant in ${(wait / 1000).toFixed(0)} s` : ''}`);
     }
     await sleep(250);
   }
