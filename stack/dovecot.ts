@@ -22,6 +22,15 @@ export interface Dovecot {
   stop(): Promise<void>;
 }
 
+/**
+ * OAuth 2.0 login (XOAUTH2 and OAUTHBEARER) next to the passwords: Dovecot's `oauth2` passdb
+ * asks a token-introspection endpoint (RFC 7662, POST `token=...`) whether an access token is
+ * active and whose it is (`username`). Passwords keep working for every user.
+ */
+export interface DovecotOAuth2 {
+  introspectionUrl: string;
+}
+
 const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -31,7 +40,7 @@ const DEFAULT_USERS: DovecotUser[] = [
   { user: 'sales', password: 'sales-secret' },
 ];
 
-export async function startDovecot(opts: { users?: DovecotUser[]; port?: number } = {}): Promise<Dovecot> {
+export async function startDovecot(opts: { users?: DovecotUser[]; port?: number; oauth2?: DovecotOAuth2 } = {}): Promise<Dovecot> {
   const binary = await findDovecot();
   const users = opts.users ?? DEFAULT_USERS;
   for (const { user, password } of users) {
@@ -49,7 +58,8 @@ export async function startDovecot(opts: { users?: DovecotUser[]; port?: number 
   await mkdir(path.join(dir, 'state'));
   await mkdir(path.join(dir, 'home'));
   await writeFile(path.join(dir, 'passwd'), users.map((u) => `${u.user}:{PLAIN}${u.password}\n`).join(''));
-  await writeFile(configPath, renderConfig(dir, port, logPath));
+  if (opts.oauth2) await writeFile(path.join(dir, 'oauth2.conf.ext'), renderOAuth2Config(opts.oauth2));
+  await writeFile(configPath, renderConfig(dir, port, logPath, opts.oauth2 !== undefined));
   // auth runs as dovecot and mail processes run as the static userdb uid
   // (dovecot), so they need to traverse the temp dir, read passwd and create homes.
   for (const p of [dir, path.join(dir, 'home'), path.join(dir, 'passwd')]) await chown(p, uid, gid);
@@ -102,7 +112,7 @@ export async function startDovecot(opts: { users?: DovecotUser[]; port?: number 
   return { host: HOST, port, users, stop };
 }
 
-function renderConfig(dir: string, port: number, logPath: string): string {
+function renderConfig(dir: string, port: number, logPath: string, oauth2: boolean): string {
   return `
 protocols = imap
 listen = ${HOST}
@@ -111,7 +121,7 @@ state_dir = ${dir}/state
 log_path = ${logPath}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${oauth2 ? ' xoauth2 oauthbearer' : ''}
 # Login processes refuse to run as root; these users ship with the Debian package.
 default_login_user = dovenull
 default_internal_user = dovecot
@@ -121,6 +131,15 @@ mail_location = maildir:~/Maildir
 passdb {
   driver = passwd-file
   args = ${dir}/passwd
+}
+${
+  oauth2
+    ? `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${dir}/oauth2.conf.ext
+}`
+    : ''
 }
 userdb {
   driver = static
@@ -135,6 +154,20 @@ service imap-login {
     port = 0
   }
 }
+`;
+}
+
+// No auth cache (Dovecot's default): every login asks the endpoint, so a revoked or expired
+// token is refused at once.
+function renderOAuth2Config(o: DovecotOAuth2): string {
+  if (/[\s]/.test(o.introspectionUrl)) throw new Error(`Invalid introspection URL ${JSON.stringify(o.introspectionUrl)}`);
+  return `introspection_mode = post
+introspection_url = ${o.introspectionUrl}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
 `;
 }
 
