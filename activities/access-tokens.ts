@@ -9,7 +9,7 @@ import { getMailboxImapAuth, lockMailboxOAuth, replaceRefreshToken, type Mailbox
 export const REFRESH_MARGIN_MS = 60_000;
 
 interface Entry {
-  /** The settings the token was obtained with: a changed client or refresh token invalidates it. */
+  /** The client the token was obtained for: a changed endpoint, client or scope invalidates it. */
   settings: string;
   accessToken: string;
   /** When to stop using it: its expiry less the margin. */
@@ -74,22 +74,22 @@ export class AccessTokenCache {
         }
         throw err;
       }
-      let sealedRefreshToken = auth.sealedRefreshToken;
-      if (grant.refreshToken !== null) {
-        const next = secrets.seal(grant.refreshToken);
-        if (await replaceRefreshToken(tx, mailboxId, sealedRefreshToken, next)) sealedRefreshToken = next;
-      }
+      if (grant.refreshToken !== null) await replaceRefreshToken(tx, mailboxId, auth.sealedRefreshToken, secrets.seal(grant.refreshToken));
       const margin = Math.min(REFRESH_MARGIN_MS, grant.lifetimeMs / 2);
-      return { settings: fingerprint({ ...auth, sealedRefreshToken }), accessToken: grant.accessToken, refreshAt: grant.expiresAt - margin };
+      return { settings: fingerprint(auth), accessToken: grant.accessToken, refreshAt: grant.expiresAt - margin };
     });
     this.entries.set(mailboxId, entry);
     return entry;
   }
 }
 
-/** Sealed values are compared as stored: they change whenever an admin or a rotation changes the secret. */
+/**
+ * The client a token was obtained for. Not the refresh token: with several workers and a
+ * rotating endpoint it changes at every refresh, and each worker would refresh in turn. A token
+ * from an authorisation an admin has since replaced is at worst refused, and then replaced.
+ */
 function fingerprint(o: MailboxOAuth): string {
-  return JSON.stringify([o.tokenUrl, o.clientId, o.sealedClientSecret, o.scope, o.sealedRefreshToken]);
+  return JSON.stringify([o.tokenUrl, o.clientId, o.sealedClientSecret, o.scope]);
 }
 
 /** The worker process's one cache. */
