@@ -1,6 +1,7 @@
 import type { MailboxRuleFacts, MailboxRuleSettings } from '../domain/mailbox-rules.js';
+import type { AfterProcessing, ImapAuth } from '../domain/mailbox-settings.js';
 import type { SlaUnit } from '../domain/sla.js';
-import type { Mailbox, MailboxCreate, MailboxListQuery, MailboxUpdate } from '../schemas/mailboxes.js';
+import type { Mailbox, MailboxCreate, MailboxListQuery, MailboxStatus, MailboxUpdate } from '../schemas/mailboxes.js';
 import type { Queryable, Sql } from './client.js';
 import { containing, defined, toPage, where, type Fragment, type Page } from './crud.js';
 
@@ -20,30 +21,69 @@ export interface ImapSettings {
   folder: string;
 }
 
-/** IMAP settings as stored: the secret sealed, to be opened just before connecting. */
-export interface SealedImapSettings extends Omit<ImapSettings, 'secret'> {
-  sealedSecret: string;
+/** An OAuth 2.0 client as stored: its client secret and refresh token sealed. */
+export interface SealedOAuthSettings {
+  tokenUrl: string;
+  clientId: string;
+  scope: string | null;
+  sealedClientSecret: string | null;
+  sealedRefreshToken: string;
 }
 
-/** A create or PATCH body with its IMAP secret (if any) already sealed. */
-export type SealedMailboxCreate = Omit<MailboxCreate, 'imap'> & { imap: Omit<MailboxCreate['imap'], 'secret'> & { sealedSecret: string } };
-export type SealedMailboxUpdate = Omit<MailboxUpdate, 'imap'> & { imap?: Omit<NonNullable<MailboxUpdate['imap']>, 'secret'> & { sealedSecret?: string } };
+/**
+ * IMAP settings as stored: the secret sealed, to be opened just before connecting. With
+ * `auth: 'oauth2'` there may be no password: `sealedSecret` is then ''.
+ */
+export interface SealedImapSettings extends Omit<ImapSettings, 'secret'> {
+  sealedSecret: string;
+  auth: ImapAuth;
+  oauth: SealedOAuthSettings | null;
+}
 
-/** The columns of the entity: the IMAP settings nested, the secret reduced to `hasSecret`. */
+/** The OAuth fields of a create or PATCH body, its secrets sealed (null clears an optional one). */
+export interface SealedOAuthInput {
+  tokenUrl?: string;
+  clientId?: string;
+  scope?: string | null;
+  sealedClientSecret?: string | null;
+  sealedRefreshToken?: string;
+}
+type SealedImap<I> = Omit<I, 'secret' | 'oauth'> & { sealedSecret?: string; oauth?: SealedOAuthInput };
+
+/** A create or PATCH body with its secrets (IMAP, OAuth, push) already sealed. */
+export type SealedMailboxCreate = Omit<MailboxCreate, 'imap' | 'pushSecret'> & { imap: SealedImap<MailboxCreate['imap']>; sealedPushSecret?: string | null };
+export type SealedMailboxUpdate = Omit<MailboxUpdate, 'imap' | 'pushSecret'> & { imap?: SealedImap<NonNullable<MailboxUpdate['imap']>>; sealedPushSecret?: string | null };
+
+/** The columns of the entity: the IMAP settings nested, every secret reduced to a `has...` flag. */
 const ENTITY = (sql: Queryable) => sql`
   id, name,
-  json_build_object('host', imap_host, 'port', imap_port, 'tls', imap_tls, 'user', imap_user, 'folder', imap_folder, 'hasSecret', imap_secret <> '') AS imap,
+  json_build_object('host', imap_host, 'port', imap_port, 'tls', imap_tls, 'user', imap_user, 'folder', imap_folder,
+    'hasSecret', COALESCE(imap_secret <> '', false), 'auth', imap_auth,
+    'oauth', CASE WHEN oauth_token_url IS NULL THEN NULL ELSE json_build_object(
+      'tokenUrl', oauth_token_url, 'clientId', oauth_client_id, 'scope', oauth_scope,
+      'hasClientSecret', oauth_client_secret IS NOT NULL, 'hasRefreshToken', oauth_refresh_token IS NOT NULL) END) AS imap,
   sector_id, auto_convert, customer_type_id, region_id, creator_user_id, occurrence_type_id, occurrence_id,
-  solution_id, auto_distribute, distribution_target, active, created_at, updated_at`;
+  solution_id, auto_distribute, distribution_target, active,
+  acknowledge, acknowledgement_subject, acknowledgement_body, sender_ticket_limit, after_processing, after_processing_folder,
+  max_message_bytes, push_secret IS NOT NULL AS has_push_secret, created_at, updated_at`;
 
-/** camelCase body keys → the row's columns (`imap.host` → `imapHost`, written as imap_host). */
+/** camelCase body keys → the row's columns (`imap.host` → `imapHost`, written as imap_host; `imap.oauth.tokenUrl` → oauth_token_url). */
 function columns(input: SealedMailboxCreate | SealedMailboxUpdate): Record<string, unknown> {
-  const { imap, ...settings } = input;
-  const flat: Record<string, unknown> = { ...settings };
+  const { imap, sealedPushSecret, ...settings } = input;
+  const flat: Record<string, unknown> = { ...settings, pushSecret: sealedPushSecret };
   if (imap) {
-    const { sealedSecret, ...rest } = imap;
+    const { sealedSecret, oauth, ...rest } = imap;
     for (const [k, v] of Object.entries(rest)) flat[`imap${k[0]!.toUpperCase()}${k.slice(1)}`] = v;
     flat.imapSecret = sealedSecret;
+    if (oauth) {
+      Object.assign(flat, {
+        oauthTokenUrl: oauth.tokenUrl,
+        oauthClientId: oauth.clientId,
+        oauthScope: oauth.scope,
+        oauthClientSecret: oauth.sealedClientSecret,
+        oauthRefreshToken: oauth.sealedRefreshToken,
+      });
+    }
   }
   return defined(flat);
 }
@@ -105,26 +145,75 @@ export async function mailboxRuleFacts(sql: Queryable, s: MailboxRuleSettings): 
   return { sectorFound: sector !== undefined, occurrenceType, occurrence, solution };
 }
 
-/** What the IMAP activities read: the connection with its sealed secret, and the mode. */
+/** What the IMAP activities read: the connection with its sealed secrets, the mode, and how the mailbox is run. */
 export interface MailboxRow {
   id: number;
   name: string;
   imap: SealedImapSettings;
   autoConvert: boolean;
   active: boolean;
+  afterProcessing: AfterProcessing;
+  afterProcessingFolder: string | null;
+  maxMessageBytes: number;
 }
 
-export async function getMailbox(sql: Sql, id: number): Promise<MailboxRow | undefined> {
-  const [row] = await sql<(Omit<MailboxRow, 'imap'> & { imapHost: string; imapPort: number; imapTls: boolean; imapUser: string; imapSecret: string; imapFolder: string })[]>`
-    SELECT id, name, imap_host, imap_port, imap_tls, imap_user, imap_secret, imap_folder, auto_convert, active FROM mailbox WHERE id = ${id}`;
+interface MailboxDbRow extends Omit<MailboxRow, 'imap'> {
+  imapHost: string;
+  imapPort: number;
+  imapTls: boolean;
+  imapUser: string;
+  imapSecret: string | null;
+  imapFolder: string;
+  imapAuth: ImapAuth;
+  oauthTokenUrl: string | null;
+  oauthClientId: string | null;
+  oauthScope: string | null;
+  oauthClientSecret: string | null;
+  oauthRefreshToken: string | null;
+}
+
+export async function getMailbox(sql: Queryable, id: number): Promise<MailboxRow | undefined> {
+  const [row] = await sql<MailboxDbRow[]>`
+    SELECT id, name, imap_host, imap_port, imap_tls, imap_user, imap_secret, imap_folder, imap_auth,
+           oauth_token_url, oauth_client_id, oauth_scope, oauth_client_secret, oauth_refresh_token,
+           auto_convert, active, after_processing, after_processing_folder, max_message_bytes
+      FROM mailbox WHERE id = ${id}`;
   if (!row) return undefined;
+  const oauth =
+    row.oauthTokenUrl && row.oauthClientId && row.oauthRefreshToken
+      ? { tokenUrl: row.oauthTokenUrl, clientId: row.oauthClientId, scope: row.oauthScope, sealedClientSecret: row.oauthClientSecret, sealedRefreshToken: row.oauthRefreshToken }
+      : null;
   return {
     id: row.id,
     name: row.name,
     autoConvert: row.autoConvert,
     active: row.active,
-    imap: { host: row.imapHost, port: row.imapPort, tls: row.imapTls, user: row.imapUser, sealedSecret: row.imapSecret, folder: row.imapFolder },
+    afterProcessing: row.afterProcessing,
+    afterProcessingFolder: row.afterProcessingFolder,
+    maxMessageBytes: row.maxMessageBytes,
+    imap: {
+      host: row.imapHost,
+      port: row.imapPort,
+      tls: row.imapTls,
+      user: row.imapUser,
+      sealedSecret: row.imapSecret ?? '',
+      folder: row.imapFolder,
+      auth: row.imapAuth,
+      oauth,
+    },
   };
+}
+
+/** Stores the refresh token a token endpoint rotated (sealed), so the next refresh uses it. */
+export async function saveRotatedRefreshToken(sql: Queryable, mailboxId: number, sealedRefreshToken: string): Promise<void> {
+  await sql`UPDATE mailbox SET oauth_refresh_token = ${sealedRefreshToken} WHERE id = ${mailboxId}`;
+}
+
+/** What `POST /inbound/:mailbox` needs: the sealed push secret and the size limit. */
+export async function getPushSettings(sql: Queryable, mailboxId: number): Promise<{ active: boolean; sealedPushSecret: string | null; maxMessageBytes: number } | undefined> {
+  const [row] = await sql<{ active: boolean; sealedPushSecret: string | null; maxMessageBytes: number }[]>`
+    SELECT active, push_secret AS sealed_push_secret, max_message_bytes FROM mailbox WHERE id = ${mailboxId}`;
+  return row;
 }
 
 export async function listActiveMailboxIds(sql: Sql): Promise<number[]> {
@@ -183,4 +272,79 @@ export async function advanceCursor(sql: Sql, mailboxId: number, cursor: Mailbox
                       THEN GREATEST(mailbox_cursor.last_uid, excluded.last_uid) ELSE excluded.last_uid END,
       uid_validity = excluded.uid_validity,
       updated_at = now()`;
+}
+
+/** What one round of the watcher saw (each part optional: it writes what it knows). */
+export interface WatcherObservation {
+  /** The folder as the server showed it: its UIDVALIDITY, its message count, and messages above the cursor not yet stored. */
+  folder?: { uidValidity: number; messages: number; backlog: number };
+  /** The newest message stored this round. */
+  lastRead?: { uidValidity: number; uid: number };
+}
+
+/**
+ * The watcher is connected and heard from now, with what it saw. `connected_at` keeps the
+ * start of an unbroken stretch of good rounds; an error ends it (recordWatcherError).
+ */
+export async function recordWatcherRound(sql: Queryable, mailboxId: number, o: WatcherObservation = {}): Promise<void> {
+  const f = o.folder;
+  const r = o.lastRead;
+  await sql`
+    INSERT INTO mailbox_status AS s (mailbox_id, connected, connected_at, seen_at, server_uid_validity, server_messages, server_backlog, checked_at,
+                                     last_read_at, last_read_uid_validity, last_read_uid)
+    VALUES (${mailboxId}, true, now(), now(), ${f?.uidValidity ?? null}, ${f?.messages ?? null}, ${f?.backlog ?? null}, ${f ? sql`now()` : null},
+            ${r ? sql`now()` : null}, ${r?.uidValidity ?? null}, ${r?.uid ?? null})
+    ON CONFLICT (mailbox_id) DO UPDATE SET
+      connected = true,
+      connected_at = CASE WHEN s.connected THEN s.connected_at ELSE now() END,
+      seen_at = now(),
+      server_uid_validity = COALESCE(excluded.server_uid_validity, s.server_uid_validity),
+      server_messages = COALESCE(excluded.server_messages, s.server_messages),
+      server_backlog = COALESCE(excluded.server_backlog, s.server_backlog),
+      checked_at = COALESCE(excluded.checked_at, s.checked_at),
+      last_read_at = COALESCE(excluded.last_read_at, s.last_read_at),
+      last_read_uid_validity = COALESCE(excluded.last_read_uid_validity, s.last_read_uid_validity),
+      last_read_uid = COALESCE(excluded.last_read_uid, s.last_read_uid)`;
+}
+
+/** The watcher lost (or could not make) its connection: the error and its time, kept until the next one. */
+export async function recordWatcherError(sql: Queryable, mailboxId: number, message: string): Promise<void> {
+  // An error quotes the server, which may say anything: it must be storable.
+  const text = message.replaceAll('\u0000', '').slice(0, 2000);
+  await sql`
+    INSERT INTO mailbox_status AS s (mailbox_id, connected, last_error, last_error_at)
+    VALUES (${mailboxId}, false, ${text}, now())
+    ON CONFLICT (mailbox_id) DO UPDATE SET connected = false, last_error = excluded.last_error, last_error_at = excluded.last_error_at`;
+}
+
+/** How long without a sign of life the watcher counts as disconnected (it writes one at least every minute while it waits). */
+export const WATCHER_SILENCE_SECONDS = 150;
+
+/** A timestamp inside a JSON object, as the API shows every timestamp (ISO 8601, UTC, milliseconds). */
+const iso = (sql: Queryable, column: Fragment) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** The live status of a mailbox (GET /mailboxes/:id/status), from the watcher's last writes, the cursor and the e-mails. */
+export async function getMailboxStatus(sql: Queryable, mailboxId: number): Promise<MailboxStatus | undefined> {
+  const [row] = await sql<MailboxStatus[]>`
+    SELECT m.id AS mailbox_id, m.active,
+           (m.active AND COALESCE(s.connected, false) AND s.seen_at > now() - make_interval(secs => ${WATCHER_SILENCE_SECONDS})) AS connected,
+           CASE WHEN s.connected THEN s.connected_at END AS connected_since,
+           s.seen_at AS last_seen_at,
+           CASE WHEN s.last_error IS NULL THEN NULL ELSE json_build_object('message', s.last_error, 'at', ${iso(sql, sql`s.last_error_at`)}) END AS last_error,
+           CASE WHEN s.last_read_uid IS NULL THEN NULL
+                ELSE json_build_object('uidValidity', s.last_read_uid_validity, 'uid', s.last_read_uid, 'readAt', ${iso(sql, sql`s.last_read_at`)}) END AS last_message,
+           CASE WHEN c.mailbox_id IS NULL THEN NULL
+                ELSE json_build_object('uidValidity', c.uid_validity, 'lastUid', c.last_uid, 'movedAt', ${iso(sql, sql`c.updated_at`)}) END AS cursor,
+           CASE WHEN s.checked_at IS NULL THEN NULL
+                ELSE json_build_object('uidValidity', s.server_uid_validity, 'messages', s.server_messages, 'checkedAt', ${iso(sql, sql`s.checked_at`)}) END AS folder,
+           json_build_object(
+             'onServer', s.server_backlog,
+             'unprocessed', (SELECT count(*) FROM inbound_email e WHERE e.mailbox_id = m.id AND e.outcome IS NULL),
+             'afterProcessing', (SELECT count(*) FROM inbound_email e WHERE e.mailbox_id = m.id AND e.outcome IS NOT NULL AND e.post_processed_at IS NULL)
+           ) AS backlog
+      FROM mailbox m
+      LEFT JOIN mailbox_status s ON s.mailbox_id = m.id
+      LEFT JOIN mailbox_cursor c ON c.mailbox_id = m.id
+     WHERE m.id = ${mailboxId}`;
+  return row;
 }

@@ -3,11 +3,23 @@ import { z } from 'zod';
 import { restartMailboxWatcher, startMailboxWatcher, stopMailboxWatcher } from '../../clients/mailbox-watchers.js';
 import type { Queryable } from '../../db/client.js';
 import { defined } from '../../db/crud.js';
-import { mailboxes, mailboxRuleFacts, type SealedMailboxCreate, type SealedMailboxUpdate } from '../../db/mailboxes.js';
+import type { SecretBox } from '../../config/secret-box.js';
+import { getMailboxStatus, mailboxes, mailboxRuleFacts, type SealedMailboxCreate, type SealedMailboxUpdate, type SealedOAuthInput } from '../../db/mailboxes.js';
 import { mailboxRuleViolations, type MailboxRuleSettings } from '../../domain/mailbox-rules.js';
+import { mailboxSettingViolations, type MailboxSettingsFacts } from '../../domain/mailbox-settings.js';
 import { ADMIN_ONLY, ANY_ROLE } from '../../domain/roles.js';
 import { idPath } from '../../schemas/common.js';
-import { mailbox, mailboxCreate, mailboxListQuery, mailboxPage, mailboxUpdate, type Mailbox, type MailboxUpdate } from '../../schemas/mailboxes.js';
+import {
+  mailbox,
+  mailboxCreate,
+  mailboxListQuery,
+  mailboxPage,
+  mailboxStatus,
+  mailboxUpdate,
+  type Mailbox,
+  type MailboxCreate,
+  type MailboxUpdate,
+} from '../../schemas/mailboxes.js';
 import type { AppDeps } from '../deps.js';
 import { problem } from '../schemas.js';
 import { caller } from '../plugins/auth.js';
@@ -18,7 +30,13 @@ const RULES = `SPEC §3's rules are checked on create and on every PATCH, agains
 2. The occurrence belongs to the occurrence type (so \`occurrenceId\` needs \`occurrenceTypeId\`, even with \`autoConvert\` off); the type and the occurrence are linked to the mailbox's sector or to no sector. A mailbox without a sector accepts any type and occurrence.
 3. The solution, if any, belongs to the occurrence (so \`solutionId\` needs \`occurrenceId\`).
 4. \`autoDistribute\` needs the occurrence to have a solution group or a sector; otherwise: "Associate a solution group or a sector with occurrence «name» before enabling automatic distribution." \`distributionTarget\`: \`solution_group\` distributes among the occurrence's solution group and, when it has none, among the users of its sector (the seeds: "Se no cadastro da Ocorrência não tiver um Grupo de Solução associado, serão considerados os usuários do Setor configurado na ocorrência"); \`sector\` needs the occurrence to have a sector; null means the group, else the sector (SPEC §5). With \`autoConvert\` off and no occurrence set, distribution is checked when a pre-ticket is converted, against the occurrence chosen then.
-5. \`imap.secret\` is write-only: encrypted (AES-256-GCM, \`SECRETS_KEY\`) before it is stored, never returned (\`imap.hasSecret\` says one is stored), never logged. It is kept exactly as sent (not trimmed).`;
+5. \`imap.secret\` is write-only: encrypted (AES-256-GCM, \`SECRETS_KEY\`) before it is stored, never returned (\`imap.hasSecret\` says one is stored), never logged. It is kept exactly as sent (not trimmed). So are \`imap.oauth.clientSecret\`, \`imap.oauth.refreshToken\` and \`pushSecret\` (\`hasClientSecret\`, \`hasRefreshToken\`, \`hasPushSecret\`).
+
+And the operating settings, checked the same way:
+- \`imap.auth: password\` needs a stored \`imap.secret\`; \`imap.auth: oauth2\` needs \`imap.oauth.tokenUrl\`, \`clientId\` and \`refreshToken\` (the token endpoint over https, or http on localhost).
+- \`afterProcessing: move\` needs \`afterProcessingFolder\`, another folder than \`imap.folder\` (created on the server when missing). The setting applies to e-mails whose outcome is recorded after it is set; mail read before stays as it is.
+- \`maxMessageBytes\` (default 25 MiB, 64 KiB to 256 MiB): a larger message read over IMAP is stored as received and quarantined with the reason, without being parsed (re-process it after raising the limit); a larger pushed one is refused (413).
+- \`pushSecret\` (at least 16 characters) lets an MTA or a provider push raw messages to \`POST /inbound/{id}\`; null turns push off.`;
 
 const WATCHER_DOWN =
   'If Temporal does not answer after the change is saved, the answer is 503 and the change stays saved; the watcher follows at the next PATCH of the mailbox (any PATCH starts a missing watcher of an active mailbox and stops the watcher of an inactive one), and workers start the watchers of active mailboxes when they start.';
@@ -37,20 +55,66 @@ function ruleSettings(m: { [K in keyof MailboxRuleSettings]?: MailboxRuleSetting
   };
 }
 
-/** Refuses settings that break SPEC §3's rules, naming every field at fault. */
-async function enforceRules(tx: Queryable, s: MailboxRuleSettings): Promise<void> {
-  const violations = mailboxRuleViolations(s, await mailboxRuleFacts(tx, s));
+/** Refuses settings that break SPEC §3's rules or the operating settings' rules, naming every field at fault. */
+async function enforceAllRules(tx: Queryable, s: MailboxRuleSettings, settings: MailboxSettingsFacts): Promise<void> {
+  const violations = [...mailboxRuleViolations(s, await mailboxRuleFacts(tx, s)), ...mailboxSettingViolations(settings)];
   if (violations.length === 0) return;
   const errors = violations.map((v) => ({ field: `body.${v.field}`, message: v.message }));
   throw new HttpProblem(400, 'Bad Request', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
 }
 
-/** The IMAP settings of a PATCH differ from the stored ones (a new secret always counts). */
+/** The operating settings a create body gives. */
+function createdSettings(b: MailboxCreate): MailboxSettingsFacts {
+  const o = b.imap.oauth;
+  return {
+    folder: b.imap.folder,
+    auth: b.imap.auth,
+    hasSecret: b.imap.secret !== undefined,
+    oauth: { tokenUrl: o?.tokenUrl ?? null, clientId: o?.clientId ?? null, hasRefreshToken: o?.refreshToken !== undefined },
+    afterProcessing: b.afterProcessing,
+    afterProcessingFolder: b.afterProcessingFolder ?? null,
+  };
+}
+
+/** The operating settings of a mailbox as a PATCH would leave it. */
+function mergedSettings(before: Mailbox, p: MailboxUpdate): MailboxSettingsFacts {
+  const o = p.imap?.oauth;
+  const was = before.imap.oauth;
+  return {
+    folder: p.imap?.folder ?? before.imap.folder,
+    auth: p.imap?.auth ?? before.imap.auth,
+    hasSecret: p.imap?.secret !== undefined || before.imap.hasSecret,
+    oauth: {
+      tokenUrl: o?.tokenUrl ?? was?.tokenUrl ?? null,
+      clientId: o?.clientId ?? was?.clientId ?? null,
+      hasRefreshToken: o?.refreshToken !== undefined || (was?.hasRefreshToken ?? false),
+    },
+    afterProcessing: p.afterProcessing ?? before.afterProcessing,
+    afterProcessingFolder: p.afterProcessingFolder !== undefined ? p.afterProcessingFolder : before.afterProcessingFolder,
+  };
+}
+
+/** The OAuth fields of a body with their secrets sealed (null clears the client secret). */
+function sealOAuth(secrets: SecretBox, o: { tokenUrl?: string; clientId?: string; scope?: string | null; clientSecret?: string | null; refreshToken?: string } | undefined): SealedOAuthInput | undefined {
+  if (!o) return undefined;
+  const { clientSecret, refreshToken, ...plain } = o;
+  return {
+    ...plain,
+    ...(clientSecret !== undefined ? { sealedClientSecret: clientSecret === null ? null : secrets.seal(clientSecret) } : {}),
+    ...(refreshToken !== undefined ? { sealedRefreshToken: secrets.seal(refreshToken) } : {}),
+  };
+}
+
+/** The push secret of a body, sealed (null turns push off; undefined keeps it). */
+const sealPush = (secrets: SecretBox, pushSecret: string | null | undefined) =>
+  pushSecret === undefined ? {} : { sealedPushSecret: pushSecret === null ? null : secrets.seal(pushSecret) };
+
+/** The IMAP settings of a PATCH differ from the stored ones (a new secret, or any OAuth field, always counts). */
 function imapChanged(before: Mailbox, patch: MailboxUpdate): boolean {
   const imap = patch.imap;
   if (!imap) return false;
-  if (imap.secret !== undefined) return true;
-  return (['host', 'port', 'tls', 'user', 'folder'] as const).some((k) => imap[k] !== undefined && imap[k] !== before.imap[k]);
+  if (imap.secret !== undefined || imap.oauth !== undefined) return true;
+  return (['host', 'port', 'tls', 'user', 'folder', 'auth'] as const).some((k) => imap[k] !== undefined && imap[k] !== before.imap[k]);
 }
 
 /** Mailboxes (the e-mail channel integration, SPEC §3): the five routes, with the watcher workflows following the configuration. */
@@ -89,6 +153,24 @@ export function mailboxesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       return (await mailboxes.get(sql, req.params.id)) ?? Promise.reject(missing(req.params.id));
     });
 
+    app.get(
+      '/mailboxes/:id/status',
+      {
+        config: { roles: ANY_ROLE },
+        schema: {
+          summary: "A mailbox's live status: connection, last error, last message read, cursor, backlog",
+          description:
+            'Written by the watcher workflow `mailbox:<id>` as it works: every round (a look at the folder, a batch read) and at least once a minute while it waits in IMAP IDLE. ' +
+            '`connected` is false when the watcher has not been heard from for 150 s (a worker down, the mailbox inactive) or its last attempt failed (`lastError` says why). ' +
+            'The backlog is what is still to do: messages on the server above the cursor, e-mails stored without an outcome, and e-mails whose message on the server still awaits `afterProcessing`.',
+          tags,
+          params: idPath,
+          response: { 200: mailboxStatus },
+        },
+      },
+      async (req) => (await getMailboxStatus(sql, req.params.id)) ?? Promise.reject(missing(req.params.id)),
+    );
+
     app.post(
       '/mailboxes',
       {
@@ -102,11 +184,15 @@ export function mailboxesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (req, reply) => {
-        const { imap, ...rest } = req.body;
-        const { secret, ...connection } = imap;
-        const sealed: SealedMailboxCreate = { ...rest, imap: { ...connection, sealedSecret: secrets.seal(secret) } };
+        const { imap, pushSecret, ...rest } = req.body;
+        const { secret, oauth, ...connection } = imap;
+        const sealed: SealedMailboxCreate = {
+          ...rest,
+          ...sealPush(secrets, pushSecret),
+          imap: { ...connection, ...(secret !== undefined ? { sealedSecret: secrets.seal(secret) } : {}), oauth: sealOAuth(secrets, oauth) },
+        };
         const created = await sql.begin(async (tx) => {
-          await enforceRules(tx, ruleSettings(req.body));
+          await enforceAllRules(tx, ruleSettings(req.body), createdSettings(req.body));
           return mailboxes.create(tx, sealed);
         });
         if (created.active) await follow(created.id, 'start', () => startMailboxWatcher({ ...watcher, mailboxId: created.id }));
@@ -133,16 +219,16 @@ export function mailboxesRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
       async (req) => {
         const { id } = req.params;
-        const { imap, ...rest } = req.body;
-        let sealed: SealedMailboxUpdate = rest;
+        const { imap, pushSecret, ...rest } = req.body;
+        let sealed: SealedMailboxUpdate = { ...rest, ...sealPush(secrets, pushSecret) };
         if (imap) {
-          const { secret, ...connection } = imap;
-          sealed = { ...rest, imap: { ...connection, ...(secret !== undefined ? { sealedSecret: secrets.seal(secret) } : {}) } };
+          const { secret, oauth, ...connection } = imap;
+          sealed = { ...sealed, imap: { ...connection, ...(secret !== undefined ? { sealedSecret: secrets.seal(secret) } : {}), oauth: sealOAuth(secrets, oauth) } };
         }
         const { before, after } = await sql.begin(async (tx) => {
           const before = await mailboxes.lock(tx, id);
           if (!before) throw missing(id);
-          await enforceRules(tx, ruleSettings({ ...before, ...defined(rest) }));
+          await enforceAllRules(tx, ruleSettings({ ...before, ...defined(rest) }), mergedSettings(before, req.body));
           const after = await mailboxes.update(tx, id, sealed);
           if (!after) throw missing(id);
           return { before, after };
