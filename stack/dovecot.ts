@@ -29,6 +29,8 @@ export interface Dovecot {
  */
 export interface DovecotOAuth2 {
   introspectionUrl: string;
+  /** The SASL mechanisms offered (default both; Microsoft 365 offers XOAUTH2 only). */
+  mechanisms?: ('xoauth2' | 'oauthbearer')[];
 }
 
 const HOST = '127.0.0.1';
@@ -59,7 +61,7 @@ export async function startDovecot(opts: { users?: DovecotUser[]; port?: number;
   await mkdir(path.join(dir, 'home'));
   await writeFile(path.join(dir, 'passwd'), users.map((u) => `${u.user}:{PLAIN}${u.password}\n`).join(''));
   if (opts.oauth2) await writeFile(path.join(dir, 'oauth2.conf.ext'), renderOAuth2Config(opts.oauth2));
-  await writeFile(configPath, renderConfig(dir, port, logPath, opts.oauth2 !== undefined));
+  await writeFile(configPath, renderConfig(dir, port, logPath, opts.oauth2 ? (opts.oauth2.mechanisms ?? ['xoauth2', 'oauthbearer']) : []));
   // auth runs as dovecot and mail processes run as the static userdb uid
   // (dovecot), so they need to traverse the temp dir, read passwd and create homes.
   for (const p of [dir, path.join(dir, 'home'), path.join(dir, 'passwd')]) await chown(p, uid, gid);
@@ -112,7 +114,8 @@ export async function startDovecot(opts: { users?: DovecotUser[]; port?: number;
   return { host: HOST, port, users, stop };
 }
 
-function renderConfig(dir: string, port: number, logPath: string, oauth2: boolean): string {
+function renderConfig(dir: string, port: number, logPath: string, oauth2Mechanisms: string[]): string {
+  const oauth2 = oauth2Mechanisms.join(' ');
   return `
 protocols = imap
 listen = ${HOST}
@@ -121,7 +124,7 @@ state_dir = ${dir}/state
 log_path = ${logPath}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login${oauth2 ? ' xoauth2 oauthbearer' : ''}
+auth_mechanisms = plain login${oauth2 ? ` ${oauth2}` : ''}
 # Login processes refuse to run as root; these users ship with the Debian package.
 default_login_user = dovenull
 default_internal_user = dovecot
@@ -136,7 +139,7 @@ ${
   oauth2
     ? `passdb {
   driver = oauth2
-  mechanisms = xoauth2 oauthbearer
+  mechanisms = ${oauth2}
   args = ${dir}/oauth2.conf.ext
 }`
     : ''
