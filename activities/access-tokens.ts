@@ -14,6 +14,7 @@ interface Entry {
   accessToken: string;
   /** When to stop using it: its expiry less the margin. */
   refreshAt: number;
+  lifetimeMs: number;
 }
 
 /**
@@ -30,11 +31,14 @@ export class AccessTokenCache {
 
   /**
    * A usable access token for the mailbox. `refused`: a token the IMAP server has just refused
-   * (revoked before its time); it is not handed out again.
+   * (revoked before its time); it is not handed out again. `validForMs`: how long the session
+   * it opens may last (an IDLE), so that a server that ends sessions when their token expires
+   * does not end this one; at most half a token's life is asked of a cached token.
    */
-  async get(deps: { sql: Sql; secrets: SecretBox }, mailboxId: number, oauth: MailboxOAuth, refused?: string): Promise<string> {
+  async get(deps: { sql: Sql; secrets: SecretBox }, mailboxId: number, oauth: MailboxOAuth, opts: { refused?: string; validForMs?: number } = {}): Promise<string> {
     const cached = this.entries.get(mailboxId);
-    if (cached && cached.settings === fingerprint(oauth) && cached.accessToken !== refused && this.now() < cached.refreshAt) return cached.accessToken;
+    const needed = Math.min(opts.validForMs ?? 0, (cached?.lifetimeMs ?? 0) / 2);
+    if (cached && cached.settings === fingerprint(oauth) && cached.accessToken !== opts.refused && this.now() + needed < cached.refreshAt) return cached.accessToken;
     let pending = this.pending.get(mailboxId);
     if (!pending) {
       pending = this.refresh(deps, mailboxId).finally(() => this.pending.delete(mailboxId));
@@ -76,7 +80,7 @@ export class AccessTokenCache {
       }
       if (grant.refreshToken !== null) await replaceRefreshToken(tx, mailboxId, auth.sealedRefreshToken, secrets.seal(grant.refreshToken));
       const margin = Math.min(REFRESH_MARGIN_MS, grant.lifetimeMs / 2);
-      return { settings: fingerprint(auth), accessToken: grant.accessToken, refreshAt: grant.expiresAt - margin };
+      return { settings: fingerprint(auth), accessToken: grant.accessToken, refreshAt: grant.expiresAt - margin, lifetimeMs: grant.lifetimeMs };
     });
     this.entries.set(mailboxId, entry);
     return entry;

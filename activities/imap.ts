@@ -60,24 +60,25 @@ export async function withMailboxConnection<T>(
   deps: MailboxConnectionDeps,
   mailbox: { id: number; imap: SealedImapSettings },
   fn: (client: ImapFlow) => Promise<T>,
+  opts: { holdMs?: number } = {},
 ): Promise<T> {
   const auth = await getMailboxImapAuth(deps.sql, mailbox.id);
   if (!auth) throw unprocessable(`mailbox ${mailbox.id} does not exist`);
   if (auth.kind === 'password') return withMailboxImap(mailbox.imap, deps.secrets, fn);
-  return session(await connectWithToken(deps, mailbox.id, mailbox.imap, auth), fn);
+  return session(await connectWithToken(deps, mailbox.id, mailbox.imap, auth, opts.holdMs), fn);
 }
 
-async function connectWithToken(deps: MailboxConnectionDeps, mailboxId: number, imap: SealedImapSettings, oauth: MailboxOAuth): Promise<ImapFlow> {
+async function connectWithToken(deps: MailboxConnectionDeps, mailboxId: number, imap: SealedImapSettings, oauth: MailboxOAuth, holdMs?: number): Promise<ImapFlow> {
   const tokens = deps.tokens ?? workerAccessTokens;
   const { sealedSecret: _, ...settings } = imap;
-  const accessToken = await tokens.get(deps, mailboxId, oauth);
+  const accessToken = await tokens.get(deps, mailboxId, oauth, { validForMs: holdMs });
   try {
     return await connect(settings, { user: imap.user, accessToken });
   } catch (err) {
     if (!refusedLogin(err)) throw err;
   }
   // Refused before its expiry (revoked, or the server's clock): one fresh token, once.
-  const fresh = await tokens.get(deps, mailboxId, oauth, accessToken);
+  const fresh = await tokens.get(deps, mailboxId, oauth, { refused: accessToken, validForMs: holdMs });
   try {
     return await connect(settings, { user: imap.user, accessToken: fresh });
   } catch (err) {
