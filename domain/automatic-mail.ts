@@ -8,6 +8,7 @@
  *    delivery status (RFC 3464), a disposition notification (RFC 8098) or a feedback report
  *    (RFC 5965, ARF);
  * 2. what the big servers set instead or as well: `X-Failed-Recipients` (Exim, Gmail),
+ *    `X-MS-Exchange-Message-Is-Ndr` (Exchange's non-delivery reports),
  *    `X-Autoreply`, `X-Autorespond`, `X-Auto-Response-Suppress` (Exchange), `Precedence:
  *    bulk | junk | list | auto_reply` (vacation programs and lists, RFC 2076);
  * 3. the sender: the null reverse-path (`Return-Path: <>`, every bounce), and the mailbox
@@ -58,6 +59,8 @@ export function automaticMail(facts: MailFacts): AutomaticMail | undefined {
   }
   const failed = header(facts, 'x-failed-recipients');
   if (failed !== undefined) return { kind: 'bounce', reason: `a bounce (X-Failed-Recipients: ${short(failed)})` };
+  // Exchange marks its non-delivery reports so, even those it writes without a report part.
+  if (header(facts, 'x-ms-exchange-message-is-ndr') !== undefined) return { kind: 'bounce', reason: 'a non-delivery report (X-MS-Exchange-Message-Is-Ndr)' };
 
   const autoSubmitted = header(facts, 'auto-submitted');
   if (autoSubmitted !== undefined && autoSubmitted.split(';')[0]!.trim().toLowerCase() !== 'no') {
