@@ -1,12 +1,20 @@
 import type { ImapFlow } from 'imapflow';
 import type { Sql } from '../db/client.js';
 import { storeReceived } from '../db/inbound-emails.js';
+import { getMaxMessageBytes } from '../db/mailboxes.js';
 import type { EmailRef } from '../contracts/workflow-ids.js';
 import { ownMessageId } from '../domain/mail-headers.js';
+import { oversizedReason } from '../domain/mailbox-settings.js';
 import { storableOrNull } from '../domain/storable-text.js';
 import { permanentDatabaseError } from './failures.js';
 
 const VANISHED = 'the message was no longer in the mailbox (or its UIDVALIDITY changed) when it was read';
+
+/**
+ * At most this many bytes of messages are asked for in one FETCH (a larger message goes
+ * alone): imapflow holds each message of a FETCH whole, so this bounds what one batch holds.
+ */
+export const FETCH_GROUP_BYTES = 16 * 1024 * 1024;
 
 /** The message's own Message-ID, without a full parse (the parse may fail; this must not). */
 export function headerMessageId(raw: Buffer): string | null {
@@ -20,11 +28,11 @@ export function headerMessageId(raw: Buffer): string | null {
  * reason, so that one message never stops its mailbox. Anything else (connection lost) is
  * thrown, and the activity retried.
  */
-async function storeOne(sql: Sql, ref: EmailRef, raw: Buffer): Promise<void> {
+async function storeOne(sql: Sql, ref: EmailRef, raw: Buffer, quarantine: string | null): Promise<void> {
   let refused: string | null = null;
   for (const [body, messageId] of [[raw, headerMessageId(raw)], [raw, null], [Buffer.alloc(0), null]] as const) {
     try {
-      const reason = refused && `the message could not be stored as received: ${refused}`;
+      const reason = refused ? `the message could not be stored as received: ${refused}` : quarantine;
       await storeReceived(sql, ref, body, messageId, reason);
       return;
     } catch (err) {
@@ -37,10 +45,41 @@ async function storeOne(sql: Sql, ref: EmailRef, raw: Buffer): Promise<void> {
 }
 
 /**
- * Fetches these UIDs of the selected folder over one connection, one message at a time
- * (BODY.PEEK: flags are left alone), and stores each raw message before anything else
- * happens to it. A UID the server no longer has is stored empty and recorded as quarantined,
- * so it too has an outcome.
+ * The UIDs cut into FETCH commands of at most FETCH_GROUP_BYTES (by RFC822.SIZE), in order;
+ * a message above that, or above the mailbox's limit, is fetched alone.
+ */
+export function fetchGroups(uids: number[], sizes: Map<number, number>, limit: number, groupBytes = FETCH_GROUP_BYTES): number[][] {
+  const groups: number[][] = [];
+  let group: number[] = [];
+  let bytes = 0;
+  for (const uid of uids) {
+    const size = sizes.get(uid) ?? 0;
+    const alone = size > limit || size > groupBytes;
+    if (group.length > 0 && (alone || bytes + size > groupBytes)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(uid);
+    bytes += size;
+    if (alone) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/**
+ * Fetches these UIDs of the selected folder over one connection (BODY.PEEK: flags are left
+ * alone) and stores each raw message before anything else happens to it. Sizes come first
+ * (RFC822.SIZE), so a batch is fetched in groups of bounded bytes and a message above the
+ * mailbox's `max_message_bytes` alone; that one is stored as received with its outcome
+ * already recorded as quarantined (it is never parsed). A UID the server no longer has is
+ * stored empty and recorded as quarantined, so it too has an outcome. Returns the UIDs
+ * stored with their bytes.
  */
 export async function fetchAndStore(
   sql: Sql,
@@ -48,17 +87,28 @@ export async function fetchAndStore(
   at: { mailboxId: number; uidValidity: number },
   uids: number[],
   onMessage: () => void = () => {},
-): Promise<void> {
+  maxMessageBytes?: number,
+): Promise<number[]> {
   const stored = new Set<number>();
+  const wanted = new Set(uids);
   if (uids.length > 0 && Number(client.mailbox && client.mailbox.uidValidity) === at.uidValidity) {
-    for await (const message of client.fetch(uids.join(','), { source: true }, { uid: true })) {
-      if (!message.source || !uids.includes(message.uid)) continue;
-      await storeOne(sql, { ...at, uid: message.uid }, Buffer.from(message.source));
-      stored.add(message.uid);
-      onMessage();
+    const limit = maxMessageBytes ?? (await getMaxMessageBytes(sql, at.mailboxId));
+    const sizes = new Map<number, number>();
+    for await (const m of client.fetch(uids.join(','), { uid: true, size: true }, { uid: true })) {
+      if (wanted.has(m.uid) && typeof m.size === 'number') sizes.set(m.uid, m.size);
+    }
+    for (const group of fetchGroups(uids.filter((u) => sizes.has(u)), sizes, limit)) {
+      for await (const message of client.fetch(group.join(','), { source: true }, { uid: true })) {
+        if (!message.source || !wanted.has(message.uid) || stored.has(message.uid)) continue;
+        const raw = message.source;
+        await storeOne(sql, { ...at, uid: message.uid }, raw, raw.length > limit ? oversizedReason(raw.length, limit) : null);
+        stored.add(message.uid);
+        onMessage();
+      }
     }
   }
   for (const uid of uids.filter((u) => !stored.has(u))) {
     await storeReceived(sql, { ...at, uid }, Buffer.alloc(0), null, VANISHED);
   }
+  return [...stored];
 }

@@ -1,5 +1,5 @@
 import type { MailboxRuleFacts, MailboxRuleSettings } from '../domain/mailbox-rules.js';
-import type { AfterProcessing, ImapAuth } from '../domain/mailbox-settings.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, type AfterProcessing, type ImapAuth } from '../domain/mailbox-settings.js';
 import type { SlaUnit } from '../domain/sla.js';
 import type { Mailbox, MailboxCreate, MailboxListQuery, MailboxStatus, MailboxUpdate } from '../schemas/mailboxes.js';
 import type { Queryable, Sql } from './client.js';
@@ -202,6 +202,12 @@ export async function getMailbox(sql: Queryable, id: number): Promise<MailboxRow
       oauth,
     },
   };
+}
+
+/** The mailbox's size limit (the default when the mailbox is gone: its e-mails are quarantined anyway). */
+export async function getMaxMessageBytes(sql: Queryable, mailboxId: number): Promise<number> {
+  const [row] = await sql<{ maxMessageBytes: number }[]>`SELECT max_message_bytes FROM mailbox WHERE id = ${mailboxId}`;
+  return row?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
 }
 
 /** Stores the refresh token a token endpoint rotated (sealed), so the next refresh uses it. */
