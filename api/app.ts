@@ -20,6 +20,7 @@ import { contractsRoutes } from './routes/contracts.js';
 import { customersRoutes } from './routes/customers.js';
 import { ticketFiltersRoutes } from './routes/ticket-filters.js';
 import { emailRoutes } from './routes/emails.js';
+import { inboundRoutes } from './routes/inbound.js';
 import { healthRoutes } from './routes/health.js';
 import { sectorRoutes } from './routes/sectors.js';
 import { ticketRoutes } from './routes/tickets.js';
@@ -48,6 +49,7 @@ const ROUTES = [
   stepRoutes,
   ticketFiltersRoutes,
   emailRoutes,
+  inboundRoutes,
 ];
 
 /** External plugins, then app plugins, then routes (fastify/demo's order). */

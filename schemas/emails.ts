@@ -51,3 +51,16 @@ export const emailAttachmentPath = z.object({ id: idParam, attachmentId: idParam
 export type Email = z.infer<typeof email>;
 export type EmailDetail = z.infer<typeof emailDetail>;
 export type EmailListQuery = z.infer<typeof emailListQuery>;
+
+/** The answer to `POST /emails/{id}/reprocess`. */
+export const emailReprocessing = z
+  .object({
+    emailId: z.number(),
+    attempt: z.number().describe('1 for the first re-processing of this e-mail, 2 for the next, ...'),
+    workflowId: z.string().describe('the e-mail workflow that runs again: `email:<mailbox>:<uidvalidity>:<uid>:reprocess-<attempt>`'),
+    previous: z
+      .object({ outcome: z.enum(EMAIL_OUTCOMES), reason: z.string().nullable() })
+      .nullable()
+      .describe('the outcome it had (kept in its history); null when this repeats a request whose workflow had not started'),
+  })
+  .meta({ id: 'EmailReprocessing' });
