@@ -3,8 +3,9 @@
  * a Temporal dev server (in memory), embedded PostgreSQL and the product's worker, alone in a
  * process of its own (bench/sla-worker.ts) so that its memory can be read cleanly.
  *
- *   npm run bench:sla -- [--tickets 10000] [--shapes burst,spread] [--kinds noop,ticket]
+ *   npm run bench:sla -- [--tickets 10000] [--shapes burst,spread,hold] [--kinds noop,ticket]
  *                        [--sla-minutes 20] [--spread-seconds 800] [--spread-sla-minutes 4]
+ *                        [--hold-rate 20] [--hold-open-seconds N/20]
  *                        [--concurrency 50] [--stall-seconds 300]
  *                        [--max-cached-workflows N] [--max-concurrent-wft N] [--max-concurrent-activities N]
  *
@@ -18,6 +19,12 @@
  *  - spread: the tickets' creation spread evenly over `--spread-seconds`, each workflow started
  *    at its ticket's creation, SLA `--spread-sla-minutes`: tickets open and timers fire at a
  *    steady pace, together;
+ *  - hold: the worker holds all N tickets open, then their alerts fire at a steady pace: every
+ *    workflow is started at once (as fast as the server takes them), the tickets' creation
+ *    instants lie in the past so that their 50 % instants follow one another evenly, at
+ *    `--hold-rate` a second, from `--hold-open-seconds` after the first start, and their 100 %
+ *    instants the same way right after (the SLA is the whole minutes that rate gives). Most
+ *    workflows are out of the worker's cache when they fire, as in a helpdesk's day;
  * it starts every ticket's workflow (`ticket:<protocol>`, args `[{ protocol }]`, `--concurrency`
  * start calls in flight), waits until the 2 × N firings are recorded in alert_firing (or none
  * came for `--stall-seconds` after the last instant), and prints:
@@ -69,6 +76,8 @@ const { values } = parseArgs({
     kinds: { type: 'string', default: 'noop,ticket' },
     'spread-seconds': { type: 'string', default: '800' },
     'spread-sla-minutes': { type: 'string', default: '4' },
+    'hold-rate': { type: 'string', default: '20' },
+    'hold-open-seconds': { type: 'string' },
     concurrency: { type: 'string', default: '50' },
     'stall-seconds': { type: 'string', default: '300' },
     'max-cached-workflows': { type: 'string' },
@@ -77,7 +86,14 @@ const { values } = parseArgs({
   },
 });
 const N = Number(values.tickets);
-const SLA_MINUTES: Record<Shape, number> = { burst: Number(values['sla-minutes']), spread: Number(values['spread-sla-minutes']) };
+const HOLD_RATE = Number(values['hold-rate']);
+const HOLD_OPEN_MS = Number(values['hold-open-seconds'] ?? Math.ceil(N / 20)) * 1000;
+const SLA_MINUTES: Record<Shape, number> = {
+  burst: Number(values['sla-minutes']),
+  spread: Number(values['spread-sla-minutes']),
+  // Half the SLA holds the N 50 % instants at the given rate.
+  hold: Math.max(1, Math.ceil((2 * N) / HOLD_RATE / 60)),
+};
 const SHAPES = values.shapes.split(',').map((s) => s.trim()) as Shape[];
 const KINDS = values.kinds.split(',').map((s) => s.trim()) as Kind[];
 const SPREAD_MS = Number(values['spread-seconds']) * 1000;
@@ -90,10 +106,10 @@ const OPTIONS: TunedOptions = {
   maxConcurrentWorkflowTaskExecutions: num(values['max-concurrent-wft']),
   maxConcurrentActivityTaskExecutions: num(values['max-concurrent-activities']),
 };
-type Shape = 'burst' | 'spread';
+type Shape = 'burst' | 'spread' | 'hold';
 type Kind = 'ticket' | 'noop';
 if (Object.values(SLA_MINUTES).some((m) => !Number.isInteger(m) || m < 1)) throw new Error('--sla-minutes, --spread-sla-minutes: whole numbers of minutes (the occurrence stores minutes)');
-if (SHAPES.some((s) => s !== 'burst' && s !== 'spread')) throw new Error('--shapes: burst, spread or both');
+if (SHAPES.some((s) => s !== 'burst' && s !== 'spread' && s !== 'hold')) throw new Error('--shapes: burst, spread, hold, or several');
 if (KINDS.length === 0 || KINDS.some((k) => k !== 'noop' && k !== 'ticket')) throw new Error('--kinds: noop (the ceiling), ticket or both');
 
 const quantile = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]! : NaN);
@@ -310,13 +326,21 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T, i: number
 const tsMs = (t: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined) =>
   t ? (typeof t.seconds === 'number' ? t.seconds : (t.seconds?.toNumber() ?? 0)) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : NaN;
 
-/** When the workflow had loaded and set its first timer: the first workflow task completed after its first activity. */
+/**
+ * When the workflow had loaded and set its first timer: the first workflow task completed after
+ * its first activity, or, for a local activity, the workflow task whose completion recorded it.
+ */
 async function openedAt(workflowId: string): Promise<number> {
   const page = await client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId }, maximumPageSize: 40 });
   let loaded = false;
+  let taskCompleted = NaN;
   for (const e of page.history?.events ?? []) {
+    if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') return taskCompleted;
     if (e.activityTaskCompletedEventAttributes) loaded = true;
-    else if (loaded && e.workflowTaskCompletedEventAttributes) return tsMs(e.eventTime);
+    else if (e.workflowTaskCompletedEventAttributes) {
+      if (loaded) return tsMs(e.eventTime);
+      taskCompleted = tsMs(e.eventTime);
+    }
   }
   return NaN;
 }
@@ -329,11 +353,15 @@ async function runPhase(kind: Kind, shape: Shape): Promise<PhaseResult> {
   await sleep(1000);
   const idle = (await procStatus(pid))?.rss ?? NaN;
 
-  // Creation instants: all at t0, or spread evenly; t0 leaves time to insert the rows.
+  // Creation instants: all at t0, or spread evenly; t0 leaves time to insert the rows. A hold
+  // starts every workflow at t0 and spreads the creation instants (in the past) instead.
   const t0 = Date.now() + 3000;
-  const step = shape === 'spread' ? SPREAD_MS / N : 0;
   const dueOffsets = dueOffsetsFor(shape);
-  const createdAt = Array.from({ length: N }, (_, i) => t0 + Math.round(i * step));
+  const holdStep = dueOffsets[0]! / N;
+  const createdAt = Array.from({ length: N }, (_, i) =>
+    shape === 'hold' ? t0 + HOLD_OPEN_MS - dueOffsets[0]! + Math.round(i * holdStep) : t0 + Math.round(i * (shape === 'spread' ? SPREAD_MS / N : 0)),
+  );
+  const startAt = shape === 'hold' ? createdAt.map(() => t0) : createdAt;
   let ids: { id: number; workflowId: string }[];
   let start: (i: number) => Promise<unknown>;
   if (kind === 'ticket') {
@@ -367,7 +395,7 @@ async function runPhase(kind: Kind, shape: Shape): Promise<PhaseResult> {
 
   await sleep(Math.max(0, t0 - Date.now()));
   const firstCall = Date.now();
-  await eachLimited(createdAt, CONCURRENCY, async (at, i) => {
+  await eachLimited(startAt, CONCURRENCY, async (at, i) => {
     if (at > Date.now()) await sleep(at - Date.now());
     await start(i);
   });
@@ -506,7 +534,14 @@ log(`stack: Temporal dev server (in memory), embedded PostgreSQL, one worker in 
 log(`tickets: ${N}; alerts at ${THRESHOLDS.join(' % and ')} % of the SLA on a 24×7 calendar, to nobody (no deliveries)`);
 for (const shape of SHAPES) {
   const sla = `SLA ${SLA_MINUTES[shape]} min: alerts due +${dueOffsetsFor(shape).map((d) => `${d / 1000} s`).join(', +')} after creation`;
-  log(shape === 'burst' ? `burst: all ${N} tickets created at one instant; ${sla}` : `spread: ${N} tickets created evenly over ${SPREAD_MS / 1000} s (${((N * 1000) / SPREAD_MS).toFixed(1)}/s), each started at its creation; ${sla}`);
+  const holdRate = (N * 1000) / dueOffsetsFor('hold')[0]!;
+  log(
+    shape === 'burst'
+      ? `burst: all ${N} tickets created at one instant; ${sla}`
+      : shape === 'spread'
+        ? `spread: ${N} tickets created evenly over ${SPREAD_MS / 1000} s (${((N * 1000) / SPREAD_MS).toFixed(1)}/s), each started at its creation; ${sla}`
+        : `hold: ${N} tickets started at once, their 50 % instants from ${HOLD_OPEN_MS / 1000} s on at ${holdRate.toFixed(1)}/s, then their 100 % instants; SLA ${SLA_MINUTES.hold} min`,
+  );
   // The ceiling first: the tickets' phase then runs with its workflows open on the server, not the other way round.
   const noop = KINDS.includes('noop') ? await runPhase('noop', shape) : undefined;
   const ticket = KINDS.includes('ticket') ? await runPhase('ticket', shape) : undefined;

@@ -5,7 +5,9 @@ import {
   continueAsNew,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -39,10 +41,17 @@ import { isOpenStatus } from '../domain/distribution.js';
 import { clockDueAt, clockState, markFired, nextThreshold, pauseClock, replanClock, resumeClock, startClock, type SlaClock, type SlaPlan } from '../domain/sla-clock.js';
 import { FINAL_STATUSES, slaClockRuns, transitionProblem, type TicketStatus } from '../domain/ticket-status.js';
 
-const act = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+const remote = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry });
+/**
+ * The ticket's reads and writes are short database calls, keyed so that running one twice does
+ * no harm: as local activities they run inside the workflow task that asks for them (a marker in
+ * the history instead of a task round trip through the server), which is what lets one worker
+ * hold thousands of open tickets whose timers fire together (bench/sla.ts).
+ */
+const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry });
+/** Runs from before it (stored histories) keep their remote activities and every search attribute on every write. */
+export const LOCAL_ACTIVITIES_PATCH = 'ticket-local-activities';
 
 interface StepState extends Omit<StepSnapshot, 'plan'> {
   plan: SlaPlan | null;
@@ -184,6 +193,8 @@ function sectorProblem(actor: Actor, step: StepState): string | undefined {
  * failing channel never holds the ticket.
  */
 export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
+  const light = patched(LOCAL_ACTIVITIES_PATCH);
+  const act = light ? local : remote;
   let s = input.state as TicketState | undefined;
   /** Bumped by every change that may move a timer. */
   let changes = 0;
@@ -206,13 +217,19 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
     publish(st);
   }
 
+  /** The search attributes as last upserted in this run (a light run upserts only what changed). */
+  const published = new Map<string, string>();
   function publish(st: TicketState) {
-    upsertSearchAttributes([
+    const attributes = [
+      ...(light ? [{ key: Protocol, value: st.protocol }] : []),
       { key: TicketStatusKey, value: st.status },
       ...(st.clock ? [{ key: SlaState, value: clockState(st.clock) }] : []),
       ...(st.assigneeLogin ? [{ key: Assignee, value: st.assigneeLogin }] : []),
       ...(st.sectorId !== null ? [{ key: SectorId, value: String(st.sectorId) }] : []),
-    ]);
+    ];
+    const changed = light ? attributes.filter((a) => published.get(a.key.name) !== a.value) : attributes;
+    if (changed.length > 0) upsertSearchAttributes(changed);
+    for (const a of changed) published.set(a.key.name, a.value);
     const v = view(st);
     setCurrentDetails(
       [
@@ -496,7 +513,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
     const snapshot = await act.loadTicket({ protocol: input.protocol });
     const loaded = initialState(snapshot);
     s = loaded;
-    upsertSearchAttributes([{ key: Protocol, value: loaded.protocol }]);
+    if (!light) upsertSearchAttributes([{ key: Protocol, value: loaded.protocol }]);
     publish(loaded);
     // The creation path wrote a first estimate (the plan's calendar or contract may differ), and
     // the step-start no due time for the first step: written once per ticket.
