@@ -61,8 +61,8 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
 
   const sender = mail.from?.value[0];
   const text = mail.text?.trim() ? mail.text : '';
-  const html = typeof mail.html === 'string' && mail.html.trim() ? htmlToPlainText(mail.html) : '';
-  const body = !text ? html : repair.shape.htmlOutsideAlternative && html ? `${text}\n\n${html}` : text;
+  const html = typeof mail.html === 'string' && mail.html.trim() ? htmlToPlainText(mail.html).trim() : '';
+  const body = !text ? html : repair.shape.htmlOutsideAlternative && html ? `${text.trimEnd()}\n\n${html}` : text;
 
   return {
     from: { address: storableText(sender?.address ?? ''), name: storableText(sender?.name ?? '') },

@@ -87,6 +87,7 @@ export function htmlToPlainText(html: string): string {
   const cut = html.length > MAX_HTML_CHARS;
   let markup = cut ? html.slice(0, MAX_HTML_CHARS) : html;
   if (nestsDeeperThan(markup, MAX_HTML_DEPTH)) markup = flattened(markup);
-  const text = withoutCidMarkers(convert(markup, OPTIONS));
+  // Empty paragraphs (an image's, a spacer's) leave runs of blank lines.
+  const text = withoutCidMarkers(convert(markup, OPTIONS)).replace(/\n{3,}/g, '\n\n');
   return cut ? `${text}\n[…]` : text;
 }

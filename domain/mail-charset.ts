@@ -41,18 +41,23 @@ export function isUtf7(charset: string | null): boolean {
   return charset !== null && charset !== 'utf-8' && iconv.encodingExists(charset) && UTF7.has(iconv.getCodec(charset));
 }
 
-/** Detected charsets taken when the detector is at least this sure (chardet's 0–100). */
+/** Detected charsets taken when the detector is at least this sure (chardet's 0–100)... */
 const DETECTION_CONFIDENCE = 40;
+/** ...and has at least this many 8-bit bytes to go by: on a name or a word it guesses at random. */
+const DETECTION_MIN_BYTES = 8;
 const NOT_A_FALLBACK = /^(?:utf|ascii|iso-2022)/i;
 
 /**
  * The charset for 8-bit bytes that are not UTF-8 and carry no charset of their own: the one
  * the message declares elsewhere (`hint`, e.g. its body's), else what a detector makes of the
- * bytes when it is sure enough, else windows-1252 (what most such mail is written in).
+ * bytes when it has enough of them and is sure enough, else windows-1252 (what most such mail is written in).
  */
 export function fallbackCharset(bytes: Uint8Array, hint: string | null = null): string {
   const declared = resolveCharset(hint);
   if (declared && declared !== 'utf-8' && !isUtf7(declared)) return declared;
+  let high = 0;
+  for (const b of bytes) if (b >= 0x80 && ++high >= DETECTION_MIN_BYTES) break;
+  if (high < DETECTION_MIN_BYTES) return 'windows-1252';
   const guess = chardet.analyse(bytes).find((m) => !NOT_A_FALLBACK.test(m.name));
   if (guess && guess.confidence >= DETECTION_CONFIDENCE) return resolveCharset(guess.name) ?? 'windows-1252';
   return 'windows-1252';
@@ -89,18 +94,33 @@ function utf8Runs(b: Uint8Array): { runs: { start: number; end: number; valid: b
 }
 
 /**
- * 8-bit bytes with no usable charset of their own: UTF-8 when they are valid UTF-8; all in the
- * fallback charset when they hold no UTF-8 character at all; otherwise UTF-8 with the bytes
- * that are not UTF-8 read in the fallback charset (a signature pasted from another program, a
- * header field written by another one), so no byte becomes U+FFFD.
+ * Bytes in a charset, where a single-byte charset leaves a byte undefined (windows-1252's 0x81,
+ * 0x8D, 0x8F, 0x90, 0x9D) read as the code point of the same number, as browsers do, rather
+ * than U+FFFD.
+ */
+function legacy(buf: Buffer, charset: string): string {
+  const text = iconv.decode(buf, charset);
+  if (!text.includes('\ufffd') || text.length !== buf.length) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) out += text[i] === '\ufffd' ? String.fromCharCode(buf[i]!) : text[i];
+  return out;
+}
+
+/**
+ * 8-bit bytes with no usable charset of their own: UTF-8 when they are valid UTF-8; in the
+ * fallback charset when they are mostly not (a few byte pairs of KOI8-R or Shift_JIS text are
+ * valid UTF-8 by chance); otherwise UTF-8 with the bytes that are not UTF-8 read in the
+ * fallback charset (a signature pasted from another program, a header field written by
+ * another one), so no byte becomes U+FFFD.
  */
 export function decodeUndeclared(bytes: Uint8Array, hint: string | null = null): string {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (isUtf8(buf)) return buf.toString('utf8');
   const fallback = fallbackCharset(buf, hint);
   const { runs, multibyte } = utf8Runs(buf);
-  if (multibyte === 0) return iconv.decode(buf, fallback);
-  return runs.map((r) => (r.valid ? buf.toString('utf8', r.start, r.end) : iconv.decode(buf.subarray(r.start, r.end), fallback))).join('');
+  const invalid = runs.reduce((n, r) => n + (r.valid ? 0 : r.end - r.start), 0);
+  if (invalid > multibyte) return legacy(buf, fallback);
+  return runs.map((r) => (r.valid ? buf.toString('utf8', r.start, r.end) : legacy(buf.subarray(r.start, r.end), fallback))).join('');
 }
 
 /**
@@ -112,7 +132,7 @@ export function decodeText(bytes: Uint8Array, declared: string | null | undefine
   const charset = resolveCharset(declared);
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (charset && charset !== 'utf-8') {
-    const text = iconv.decode(buf, charset);
+    const text = legacy(buf, charset);
     return text.includes('\ufffd') && isUtf8(buf) ? buf.toString('utf8') : text;
   }
   return decodeUndeclared(buf, hint);
@@ -197,21 +217,28 @@ export function decodeHeaderValue(value: Uint8Array | string, hint: string | nul
   return tokens(binary).map((t) => tokenText(t, hint)).join('');
 }
 
-/** What mailparser makes of a header value (a latin1 string of its bytes): UTF-8, then libmime's encoded words. */
+/**
+ * What mailparser makes of a header value (a latin1 string of its bytes): unfolded and trimmed
+ * as latin1 (so a trailing 0xA0 byte, the end of a UTF-8 `à`, goes as if it were a no-break
+ * space), then UTF-8, then libmime's encoded words.
+ */
 function mailparserReading(binary: string): string {
-  const text = Buffer.from(binary, 'latin1').toString('utf8');
+  const text = Buffer.from(binary.trim(), 'latin1').toString('utf8');
   try {
-    return libmime.decodeWords(text);
+    return libmime.decodeWords(text).trim();
   } catch {
-    return text;
+    return text.trim();
   }
 }
+
+const unfold = (value: string) => value.replace(/(?:\r?\n|\r)[ \t]*/g, ' ');
 
 /**
  * A header line (`Name: value`, a latin1 string of its bytes, folding kept) rewritten so that
  * mailparser reads it as `decodeHeaderValue` does, or null when it already does. Each run of
  * encoded words becomes one UTF-8 encoded word (so a decoded comma or quote cannot change the
- * structure of an address field) and raw 8-bit text becomes UTF-8 (RFC 6532).
+ * structure of an address field) and raw 8-bit text becomes UTF-8 (RFC 6532); a last word whose
+ * UTF-8 ends in the byte 0xA0 (which mailparser would trim) becomes an encoded word too.
  */
 export function repairHeaderLine(line: string, hint: string | null = null): string | null {
   const colon = line.indexOf(':');
@@ -219,16 +246,22 @@ export function repairHeaderLine(line: string, hint: string | null = null): stri
   const value = line.slice(colon + 1);
   if (!/[^\x20-\x7e\t\r\n]/.test(value) && !value.includes('=?')) return null;
   const parts = tokens(value);
-  const text = parts.map((t) => tokenText(t, hint)).join('');
-  if (text === mailparserReading(value)) return null;
-  const rebuilt = parts
-    .map((t) => {
-      const s = tokenText(t, hint);
-      if (t.kind === 'raw') return Buffer.from(s, 'utf8').toString('latin1');
-      return s ? `=?UTF-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=` : '';
-    })
-    .join('');
-  return line.slice(0, colon + 1) + rebuilt;
+  if (decodeHeaderValue(unfold(value), hint).trim() === mailparserReading(unfold(value))) return null;
+  const rebuilt = parts.map((t) => {
+    const s = tokenText(t, hint);
+    if (t.kind === 'raw') return Buffer.from(s, 'utf8').toString('latin1');
+    return s ? `=?UTF-8?B?${Buffer.from(s, 'utf8').toString('base64')}?=` : '';
+  });
+  const last = rebuilt.length - 1;
+  const tail = /^([\s\S]*?)([ \t\r\n]*)([^ \t\r\n]*\xa0)([ \t\r\n]*)$/.exec(rebuilt[last] ?? '');
+  if (tail && parts[last]?.kind === 'raw') {
+    // Right after an encoded word, the whitespace goes into the new word: between two words it would vanish.
+    const [, head, space, word, after] = tail as unknown as [string, string, string, string, string];
+    const joined = !head && last > 0;
+    const encoded = `=?UTF-8?B?${Buffer.from((joined ? space : '') + word, 'latin1').toString('base64')}?=`;
+    rebuilt[last] = `${head}${joined ? '' : space}${encoded}${after}`;
+  }
+  return line.slice(0, colon + 1) + rebuilt.join('');
 }
 
 /**
