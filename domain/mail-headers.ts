@@ -1,10 +1,14 @@
+import { charsetHint, decodeUndeclared } from './mail-charset.js';
+
 /**
  * The header fields of a message's header block (everything before the first empty line),
- * unfolded (RFC 5322 §2.2.3), in order. Bytes are read as UTF-8 (RFC 6532); a line that is
- * not `name: value` is skipped (the raw message keeps it).
+ * unfolded (RFC 5322 §2.2.3), in order, encoded words left as they are. Bytes are read as
+ * UTF-8 (RFC 6532) where they are UTF-8, and 8-bit bytes that are not (a raw ISO-8859-1 subject)
+ * in the charset the block declares, a detected one or windows-1252 (domain/mail-charset.ts),
+ * never as U+FFFD; a line that is not `name: value` is skipped (the raw message keeps it).
  */
 export function headerFields(block: Uint8Array): { name: string; value: string }[] {
-  const text = new TextDecoder('utf-8').decode(block);
+  const text = decodeUndeclared(block, charsetHint(block));
   const fields: { name: string; value: string }[] = [];
   for (const line of text.split(/\r?\n(?![ \t])/)) {
     const colon = line.indexOf(':');

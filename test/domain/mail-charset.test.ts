@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
+import { headerFields } from '../../domain/mail-headers.js';
 import { charsetHint, decodeHeaderValue, decodeText, decodeUndeclared, repairHeaderLine, repairHeaderSection, resolveCharset } from '../../domain/mail-charset.js';
 
 /** Bytes as they stand in a message, written as a latin1 string (`\xe9` is the byte 0xE9). */
@@ -124,5 +125,17 @@ describe('repairHeaderLine', () => {
     const block = bytes('From: Jos\xe9 <jose@example.com>\r\nSubject: =?utf-7?Q?Ol+AOE-?=\r\n =?utf-7?Q?_mundo?=\r\nX-Other: plain\r\n');
     const repaired = repairHeaderSection(block).toString('utf8');
     expect(repaired).toMatch(/^From: José <jose@example\.com>\r\nSubject: =\?UTF-8\?B\?\S+\?=\r\nX-Other: plain\r\n$/);
+  });
+});
+
+describe('headerFields (the header list the API shows, classification reads)', () => {
+  it('reads raw 8-bit fields in the charset the block declares, UTF-8 ones as UTF-8, never as U+FFFD', () => {
+    const latin1 = headerFields(bytes('From: Jos\xe9 <jose@example.com>\r\nSubject: Relat\xf3rio\r\nContent-Type: text/plain; charset=iso-8859-1'));
+    expect(latin1.slice(0, 2)).toEqual([
+      { name: 'From', value: 'José <jose@example.com>' },
+      { name: 'Subject', value: 'Relatório' },
+    ]);
+    expect(headerFields(Buffer.from('Subject: Relatório =?UTF-8?Q?x?='))).toEqual([{ name: 'Subject', value: 'Relatório =?UTF-8?Q?x?=' }]);
+    expect(headerFields(bytes('Subject: R\xe9union \x96 salle B'))).toEqual([{ name: 'Subject', value: 'Réunion – salle B' }]);
   });
 });
