@@ -7,7 +7,7 @@ import { dueForAfterProcessing } from '../db/inbound-email-operations.js';
 import { applyAfterProcessing } from './after-processing.js';
 import { fetchAndStore } from './fetch-mail.js';
 import { unprocessable } from './failures.js';
-import { withMailboxImap } from './imap.js';
+import { withMailboxConnection } from './imap.js';
 
 export interface NewMail {
   uidValidity: number;
@@ -144,7 +144,9 @@ export function createMailboxActivities(deps: { sql: Sql; secrets: SecretBox }) 
       const cursor = await getCursor(sql, input.mailboxId);
       const ctx = Context.current();
       try {
-        return await withMailboxImap(mailbox.imap, secrets, async (client) => {
+        // An OAuth 2.0 access token must outlive the wait (servers end a session when its token expires).
+        const holdMs = (input.maxWaitSeconds + 60) * 1000;
+        return await withMailboxConnection({ sql, secrets }, mailbox, async (client) => {
           keepIdleBelowSocketTimeout(client);
           const first = await readRound(sql, client, mailbox, cursor, input.maxBatch, ctx);
           if (first.uids.length > 0) return first;
@@ -184,7 +186,7 @@ export function createMailboxActivities(deps: { sql: Sql; secrets: SecretBox }) 
             return { uidValidity: first.uidValidity, uids: [] };
           }
           return readRound(sql, client, mailbox, cursor, input.maxBatch, ctx);
-        });
+        }, { holdMs });
       } catch (err) {
         if (!ctx.cancellationSignal.aborted) await recordWatcherError(sql, mailbox.id, describe(err)).catch(() => {});
         throw err;
