@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable, pipeline } from 'node:stream';
+import { ApplicationFailure } from '@temporalio/common';
 import { Joiner, Splitter } from '@zone-eu/mailsplit';
-import { simpleParser, type AddressObject } from 'mailparser';
+import { MailParser, type AddressObject, type AttachmentStream, type Headers, type MessageText } from 'mailparser';
 import type { Sql } from '../db/client.js';
-import { getRaw, saveParsed, type StoredAttachment } from '../db/inbound-emails.js';
+import { rawPieces, rawSize, saveAttachment } from '../db/inbound-email-raw.js';
+import { saveParsed, type StoredAttachment } from '../db/inbound-emails.js';
 import { addressKey } from '../domain/email-address.js';
 import { htmlToPlainText, withoutCidMarkers } from '../domain/html-text.js';
 import { charsetHint } from '../domain/mail-charset.js';
@@ -24,7 +26,9 @@ export interface ParsedMessage {
   toAddresses: string[];
   sentAt: Date | null;
   textBody: string;
+  /** The attachments, unless `parseMessage` handed each to `onAttachment` instead. */
   attachments: StoredAttachment[];
+  attachmentCount: number;
 }
 
 function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
@@ -34,7 +38,7 @@ function addresses(field: AddressObject | AddressObject[] | undefined): string[]
 /** Bytes fed to the parse at a time: mailparser and mailsplit work through a stream, not one 30 MB chunk. */
 const CHUNK = 64 * 1024;
 
-function chunks(raw: Buffer): Readable {
+function pieces(raw: Buffer): Readable {
   return Readable.from(
     (function* () {
       for (let at = 0; at < raw.length; at += CHUNK) yield raw.subarray(at, at + CHUNK);
@@ -43,42 +47,95 @@ function chunks(raw: Buffer): Readable {
   );
 }
 
+async function collect(stream: NodeJS.ReadableStream): Promise<{ content: Buffer; sha256: string }> {
+  const hash = createHash('sha256');
+  const parts: Buffer[] = [];
+  for await (const part of stream as AsyncIterable<Buffer>) {
+    hash.update(part);
+    parts.push(part);
+  }
+  return { content: Buffer.concat(parts), sha256: hash.digest('hex') };
+}
+
+function sender(headers: Headers): { address: string; name: string } {
+  const from = (headers.get('from') as AddressObject | undefined)?.value[0];
+  return { address: storableText(from?.address ?? ''), name: storableText(from?.name ?? '') };
+}
+
 /**
- * Parses a raw message with mailparser, through `MimeRepair` (domain/mime-repair.ts) so that
- * every character comes out right: UTF-7, raw 8-bit header fields and encoded words with raw
- * bytes, text without a charset that is not UTF-8. The description is the text part; HTML is
- * converted (domain/html-text.ts) where there is no text, or where HTML body parts stand
- * outside an alternative, and `[cid:…]` markers are dropped. A text part with a file name is
- * an attachment. Throws what mailparser throws for a message it cannot read.
+ * Parses a raw message (bytes, or a stream of them) with mailparser, through `MimeRepair`
+ * (domain/mime-repair.ts) so that every character comes out right: UTF-7, raw 8-bit header
+ * fields and encoded words with raw bytes, text without a charset that is not UTF-8. The
+ * description is the text part; HTML is converted (domain/html-text.ts) where there is no
+ * text, or where HTML body parts stand outside an alternative, and `[cid:…]` markers are
+ * dropped. A text part with a file name is an attachment.
+ *
+ * Nothing is held whole but the text parts and one attachment at a time: with `onAttachment`,
+ * each attachment is handed over (and awaited) before the parse reads on, and not kept.
+ * `onSender` sees the sender as soon as the header section is read (it may throw to stop).
+ * `hint`: the message's declared charset (`charsetHint` of its first bytes), when `raw` is a
+ * stream. Throws what mailparser throws for a message it cannot read, and whatever the source
+ * or `onAttachment` throws.
  */
-export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
-  const repair = new MimeRepair(charsetHint(raw));
+export async function parseMessage(
+  raw: Buffer | Readable,
+  opts: { hint?: string | null; onSender?: (from: { address: string; name: string }) => void; onAttachment?: (a: StoredAttachment, position: number) => Promise<void> } = {},
+): Promise<ParsedMessage> {
+  const source = Buffer.isBuffer(raw) ? pieces(raw) : raw;
+  const repair = new MimeRepair(opts.hint !== undefined ? opts.hint : Buffer.isBuffer(raw) ? charsetHint(raw) : null);
+  const parser = new MailParser({ skipImageLinks: true, skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, checksumAlgo: false });
   const repaired = new PassThrough();
-  pipeline(chunks(raw), new Splitter(), repair, new Joiner(), repaired, (err) => {
-    if (err) repaired.destroy(err);
+  pipeline(source, new Splitter(), repair, new Joiner(), repaired, (err) => {
+    if (err) parser.destroy(err);
   });
-  const mail = await simpleParser(repaired, { skipImageLinks: true, keepCidLinks: true, skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true });
+  repaired.pipe(parser);
 
-  const sender = mail.from?.value[0];
-  const text = mail.text?.trim() ? mail.text : '';
-  const html = typeof mail.html === 'string' && mail.html.trim() ? htmlToPlainText(mail.html).trim() : '';
-  const body = !text ? html : repair.shape.htmlOutsideAlternative && html ? `${text.trimEnd()}\n\n${html}` : text;
-
+  let headers: Headers = new Map();
+  parser.on('headers', (h: Headers) => (headers = h));
+  const attachments: StoredAttachment[] = [];
+  let attachmentCount = 0;
+  let text: MessageText | undefined;
+  let senderSeen = false;
+  try {
+    for await (const data of parser as AsyncIterable<AttachmentStream | MessageText>) {
+      if (!senderSeen) {
+        senderSeen = true;
+        opts.onSender?.(sender(headers));
+      }
+      if (data.type === 'text') {
+        text = data;
+        continue;
+      }
+      const { content, sha256 } = await collect(data.content);
+      const attachment: StoredAttachment = {
+        filename: storableOrNull(data.filename),
+        contentType: storableText(data.contentType),
+        size: content.length,
+        sha256,
+        contentId: storableOrNull(data.contentId),
+        inline: data.contentDisposition === 'inline' || data.related === true,
+        content,
+      };
+      if (opts.onAttachment) await opts.onAttachment(attachment, attachmentCount);
+      else attachments.push(attachment);
+      attachmentCount++;
+      data.release?.();
+    }
+  } finally {
+    repaired.destroy();
+  }
+  const plain = text?.text?.trim() ? text.text : '';
+  const html = typeof text?.html === 'string' && text.html.trim() ? htmlToPlainText(text.html).trim() : '';
+  const body = !plain ? html : repair.shape.htmlOutsideAlternative && html ? `${plain.trimEnd()}\n\n${html}` : plain;
+  const date = headers.get('date');
   return {
-    from: { address: storableText(sender?.address ?? ''), name: storableText(sender?.name ?? '') },
-    subject: storableOrNull(mail.subject),
-    toAddresses: addresses(mail.to),
-    sentAt: mail.date ?? null,
+    from: sender(headers),
+    subject: storableOrNull(headers.get('subject') as string | undefined),
+    toAddresses: addresses(headers.get('to') as AddressObject | AddressObject[] | undefined),
+    sentAt: date instanceof Date ? date : null,
     textBody: storableText(withoutCidMarkers(body)).trim(),
-    attachments: mail.attachments.map((a) => ({
-      filename: storableOrNull(a.filename),
-      contentType: storableText(a.contentType),
-      size: a.size,
-      sha256: createHash('sha256').update(a.content).digest('hex'),
-      contentId: storableOrNull(a.contentId),
-      inline: a.contentDisposition === 'inline' || a.related === true,
-      content: a.content,
-    })),
+    attachments,
+    attachmentCount,
   };
 }
 
@@ -88,27 +145,59 @@ export function createParseActivities(deps: { sql: Sql }) {
     /**
      * Parses the stored raw message; a message without a usable sender is unprocessable.
      * Every text is stored without NUL characters (PostgreSQL text cannot hold them); the raw
-     * message keeps every byte.
+     * message keeps every byte. The message is read from the database in pieces and each
+     * attachment stored as the parse reaches it (db/inbound-email-raw.ts), so a 30 MB message
+     * never sits whole in memory, nor do its attachments together; the fields are written
+     * last, so an e-mail is never seen parsed without its attachments.
      */
     async parseEmail(emailId: number): Promise<Parsed> {
-      const stored = await getRaw(sql, emailId);
-      if (!stored) throw unprocessable(`e-mail ${emailId} was never stored`);
+      const size = await rawSize(sql, emailId);
+      if (size === undefined) throw unprocessable(`e-mail ${emailId} was never stored`);
+      const read = rawPieces(sql, emailId, size);
+      const first = await read.next();
+      const head = first.done ? Buffer.alloc(0) : first.value;
+      // A database error while reading or storing is thrown as it is (the activity is retried);
+      // anything else the parse throws is the message's fault.
+      let storageError: unknown;
+      const stored = async function* () {
+        try {
+          yield head;
+          yield* read;
+        } catch (err) {
+          storageError ??= err;
+          throw err;
+        }
+      };
+      const checkSender = (from: { address: string }) => {
+        if (!from.address) throw unprocessable('the message has no sender address (From header missing or unreadable)');
+        if (!addressKey(from.address)) throw unprocessable(`the sender address «${from.address}» is not a valid e-mail address`);
+      };
       let mail: ParsedMessage;
       try {
-        mail = await parseMessage(stored.raw);
+        mail = await parseMessage(Readable.from(stored(), { objectMode: false }), {
+          hint: charsetHint(head),
+          onSender: checkSender,
+          onAttachment: (a, position) =>
+            saveAttachment(sql, emailId, position, a).catch((err: unknown) => {
+              storageError ??= err;
+              throw err;
+            }),
+        });
       } catch (err) {
+        if (storageError) throw storageError;
+        if (err instanceof ApplicationFailure) throw err;
         throw unprocessable(`the message cannot be parsed: ${(err as Error).message}`);
       }
-      const { from, subject, attachments } = mail;
-      if (!from.address) throw unprocessable('the message has no sender address (From header missing or unreadable)');
-      if (!addressKey(from.address)) throw unprocessable(`the sender address «${from.address}» is not a valid e-mail address`);
+      const { from, subject } = mail;
+      // A message with no attachment and no text is read to its end before its sender is checked.
+      checkSender(from);
       await saveParsed(
         sql,
         emailId,
         { subject, fromAddress: from.address, fromName: from.name || null, toAddresses: mail.toAddresses, sentAt: mail.sentAt, textBody: mail.textBody },
-        attachments,
+        [],
       );
-      return { fromAddress: from.address, subject, attachments: attachments.length };
+      return { fromAddress: from.address, subject, attachments: mail.attachmentCount };
     },
   };
 }

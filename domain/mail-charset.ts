@@ -106,10 +106,14 @@ function legacy(buf: Buffer, charset: string): string {
   return out;
 }
 
+/** Charsets whose characters take more than one byte: their text is never read piecemeal. */
+const MULTI_BYTE = /^(?:shift|sjis|cp932|ms932|windows-31j|euc|cp949|ks_c|big5|gb|cp936|cp950|iso-2022|utf-16|utf-32|ucs)/i;
+
 /**
  * 8-bit bytes with no usable charset of their own: UTF-8 when they are valid UTF-8; in the
- * fallback charset when they are mostly not (a few byte pairs of KOI8-R or Shift_JIS text are
- * valid UTF-8 by chance); otherwise UTF-8 with the bytes that are not UTF-8 read in the
+ * fallback charset when they are mostly not (more than three invalid bytes to a UTF-8 character:
+ * a few byte pairs of KOI8-R text are valid UTF-8 by chance) or when it is a multi-byte
+ * charset (Shift_JIS text holds many such pairs); otherwise UTF-8 with the bytes that are not UTF-8 read in the
  * fallback charset (a signature pasted from another program, a header field written by
  * another one), so no byte becomes U+FFFD.
  */
@@ -119,7 +123,7 @@ export function decodeUndeclared(bytes: Uint8Array, hint: string | null = null):
   const fallback = fallbackCharset(buf, hint);
   const { runs, multibyte } = utf8Runs(buf);
   const invalid = runs.reduce((n, r) => n + (r.valid ? 0 : r.end - r.start), 0);
-  if (invalid > multibyte) return legacy(buf, fallback);
+  if (MULTI_BYTE.test(fallback) || invalid > 3 * multibyte) return legacy(buf, fallback);
   return runs.map((r) => (r.valid ? buf.toString('utf8', r.start, r.end) : legacy(buf.subarray(r.start, r.end), fallback))).join('');
 }
 

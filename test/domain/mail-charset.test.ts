@@ -31,6 +31,7 @@ describe('decodeText: the declared charset, then UTF-8, then a fallback', () => 
   it('reads text declared UTF-8 that holds windows-1252 bytes (a signature pasted from Word) byte by byte', () => {
     const text = Buffer.concat([Buffer.from('Olá, veja o orçamento.\n'), bytes('-- \nJo\xe3o \x96 Comercial')]);
     expect(decodeText(text, 'utf-8')).toBe('Olá, veja o orçamento.\n-- \nJoão – Comercial');
+    expect(decodeText(bytes('Cora\xe7\xe3o and caf\xc3\xa9'), 'utf-8')).toBe('Coração and café');
   });
 
   it('reads undeclared bytes in the charset the message declares elsewhere, else a detected one', () => {
