@@ -97,7 +97,8 @@ export async function fetchAndStore(
     for await (const m of client.fetch(uids.join(','), { uid: true, size: true }, { uid: true })) {
       if (wanted.has(m.uid) && typeof m.size === 'number') sizes.set(m.uid, m.size);
     }
-    for (const group of fetchGroups(uids.filter((u) => sizes.has(u)), sizes, limit)) {
+    // A UID without a size (the server did not say) is fetched all the same: only the source fetch tells a message gone.
+    for (const group of fetchGroups(uids, sizes, limit)) {
       for await (const message of client.fetch(group.join(','), { source: true }, { uid: true })) {
         if (!message.source || !wanted.has(message.uid) || stored.has(message.uid)) continue;
         const raw = message.source;

@@ -346,7 +346,8 @@ export async function getMailboxStatus(sql: Queryable, mailboxId: number): Promi
            json_build_object(
              'onServer', s.server_backlog,
              'unprocessed', (SELECT count(*) FROM inbound_email e WHERE e.mailbox_id = m.id AND e.outcome IS NULL),
-             'afterProcessing', (SELECT count(*) FROM inbound_email e WHERE e.mailbox_id = m.id AND e.outcome IS NOT NULL AND e.post_processed_at IS NULL)
+             'afterProcessing', CASE WHEN m.after_processing = 'leave' THEN 0 ELSE
+                                  (SELECT count(*) FROM inbound_email e WHERE e.mailbox_id = m.id AND e.outcome IS NOT NULL AND e.post_processed_at IS NULL) END
            ) AS backlog
       FROM mailbox m
       LEFT JOIN mailbox_status s ON s.mailbox_id = m.id
