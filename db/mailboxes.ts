@@ -333,7 +333,7 @@ const iso = (sql: Queryable, column: Fragment) => sql`to_char(${column} AT TIME 
 export async function getMailboxStatus(sql: Queryable, mailboxId: number): Promise<MailboxStatus | undefined> {
   const [row] = await sql<MailboxStatus[]>`
     SELECT m.id AS mailbox_id, m.active,
-           (m.active AND COALESCE(s.connected, false) AND s.seen_at > now() - make_interval(secs => ${WATCHER_SILENCE_SECONDS})) AS connected,
+           COALESCE(m.active AND s.connected AND s.seen_at > now() - make_interval(secs => ${WATCHER_SILENCE_SECONDS}), false) AS connected,
            CASE WHEN s.connected THEN s.connected_at END AS connected_since,
            s.seen_at AS last_seen_at,
            CASE WHEN s.last_error IS NULL THEN NULL ELSE json_build_object('message', s.last_error, 'at', ${iso(sql, sql`s.last_error_at`)}) END AS last_error,
