@@ -94,16 +94,23 @@ function rawOf(c: CorpusCase, protocols: Map<string, string>): Buffer {
   return Buffer.from(text, 'latin1');
 }
 
-async function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no outcome for ${what} within ${OUTCOME_TIMEOUT_MS / 1000} s`)), OUTCOME_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * Waits for the e-mail's recorded outcome (the row is the record; its ticket, if any, is
+ * committed with it) until `deadline`, and reads it back through the API.
+ */
+async function recordedOutcome(where: { mailboxId: number; uidValidity: number; uid: number }, deadline: number, what: string): Promise<{ emailId: number; outcome: RecordedOutcome }> {
+  const row = await eventually(
+    async () => {
+      const [r] = await e2e.sql<{ id: string; outcome: string | null }[]>`
+        SELECT id, outcome FROM inbound_email WHERE mailbox_id = ${where.mailboxId} AND uid_validity = ${where.uidValidity} AND uid = ${where.uid}`;
+      return r?.outcome ? r : undefined;
+    },
+    Math.max(deadline - Date.now(), 5_000),
+    `the outcome of ${what}`,
+  );
+  const email = await api<EmailDetail>(`/emails/${row.id}`);
+  const outcome: RecordedOutcome = { outcome: email.outcome!, reason: email.outcomeReason ?? '', ...(email.protocol ? { protocol: email.protocol } : {}) };
+  return { emailId: Number(row.id), outcome };
 }
 
 async function api<T>(url: string): Promise<T> {
@@ -190,9 +197,11 @@ async function check(c: CorpusCase, emailId: number, outcome: RecordedOutcome, p
 describe('a corpus of real-world mail, appended to Dovecot and read by the watcher', () => {
   let mailboxId = 0;
   let imap: Awaited<ReturnType<typeof seedConfig>>['imap'];
+  /** Until when the first batch may take to get its outcomes (set once it is appended). */
+  let firstBatchDeadline = 0;
   const protocols = new Map<string, string>();
   const refs = new Map<string, { uid: number; uidValidity: number }>();
-  const outcomes = new Map<string, Promise<RecordedOutcome>>();
+  const outcomes = new Map<string, Promise<{ emailId: number; outcome: RecordedOutcome }>>();
 
   async function append(raws: [string, Buffer][]): Promise<void> {
     await withImap(imap, async (client) => {
@@ -205,16 +214,19 @@ describe('a corpus of real-world mail, appended to Dovecot and read by the watch
   }
 
   /** The outcome of a file's message, delivering it first when it waits for others. */
-  function outcomeOf(c: CorpusCase): Promise<RecordedOutcome> {
+  function delivered(c: CorpusCase): Promise<{ emailId: number; outcome: RecordedOutcome }> {
     let pending = outcomes.get(c.file);
     if (!pending) {
       pending = (async () => {
-        for (const dep of c.after ?? []) await outcomeOf(byFile.get(dep)!);
-        if (!refs.has(c.file)) await append([[c.file, rawOf(c, protocols)]]);
-        const ref = { mailboxId, ...refs.get(c.file)! };
-        const outcome = await withTimeout(e2e.outcomeOf(ref), c.file);
-        if (outcome.protocol && outcome.outcome === 'ticket_created') protocols.set(c.file, outcome.protocol);
-        return outcome;
+        let deadline = firstBatchDeadline;
+        for (const dep of c.after ?? []) await delivered(byFile.get(dep)!);
+        if (!refs.has(c.file)) {
+          await append([[c.file, rawOf(c, protocols)]]);
+          deadline = Date.now() + OUTCOME_TIMEOUT_MS;
+        }
+        const got = await recordedOutcome({ mailboxId, ...refs.get(c.file)! }, deadline, c.file);
+        if (got.outcome.outcome === 'ticket_created' && got.outcome.protocol) protocols.set(c.file, got.outcome.protocol);
+        return got;
       })();
       outcomes.set(c.file, pending);
     }
@@ -227,6 +239,8 @@ describe('a corpus of real-world mail, appended to Dovecot and read by the watch
     imap = cfg.imap;
     // Everything that waits for nobody arrives at once, as a morning's mail does.
     await append(cases.filter((c) => !c.after?.length).map((c) => [c.file, rawOf(c, protocols)]));
+    // One deadline for the whole batch, so a stuck engine fails the file in minutes, not hours.
+    firstBatchDeadline = Date.now() + 2 * OUTCOME_TIMEOUT_MS;
   }, 300_000);
 
   it('holds at least 60 messages, each file with its expectation', () => {
@@ -239,24 +253,21 @@ describe('a corpus of real-world mail, appended to Dovecot and read by the watch
   });
 
   it.each(cases)('$file', async (c) => {
-    const outcome = await outcomeOf(c);
-    const [row] = await e2e.sql<{ id: number }[]>`
-      SELECT id FROM inbound_email WHERE mailbox_id = ${mailboxId} AND uid_validity = ${refs.get(c.file)!.uidValidity} AND uid = ${refs.get(c.file)!.uid}`;
-    expect(row, `${c.file}: stored`).toBeDefined();
-    await check(c, Number(row!.id), outcome, protocols, mailboxId);
+    const { emailId, outcome } = await delivered(c);
+    await check(c, emailId, outcome, protocols, mailboxId);
     if (c.oversized) {
       // The raw message is kept whole, for a re-process after the limit is raised.
-      const email = await api<EmailDetail>(`/emails/${row!.id}`);
+      const email = await api<EmailDetail>(`/emails/${emailId}`);
       expect(email.size).toBeGreaterThan(26_214_400);
-      const raw = await e2e.api.as('admin', { method: 'GET', url: `/emails/${row!.id}/raw` });
+      const raw = await e2e.api.as('admin', { method: 'GET', url: `/emails/${emailId}/raw` });
       expect(raw.statusCode).toBe(200);
       expect(raw.rawPayload.length).toBe(email.size);
     }
-  }, OUTCOME_TIMEOUT_MS + 60_000);
+  }, 2 * OUTCOME_TIMEOUT_MS + 60_000);
 });
 
 describe('the bare-LF messages of the corpus, pushed byte for byte (POST /inbound)', () => {
-  const lf = cases.filter((c) => !c.after?.length && !c.oversized && hasBareLf(fileBytes(c.file)) && c.file.startsWith('bare-lf'));
+  const lf = cases.filter((c) => !c.after?.length && hasBareLf(fileBytes(c.file)) && c.file.startsWith('bare-lf'));
   let mailboxId = 0;
   const secret = `corpus-push-${randomBytes(18).toString('base64url')}`;
 
@@ -269,7 +280,7 @@ describe('the bare-LF messages of the corpus, pushed byte for byte (POST /inboun
   }, 120_000);
 
   it('covers the bare-LF files', () => {
-    expect(lf.map((c) => c.file)).toEqual(expect.arrayContaining(['bare-lf-php-mail.eml', 'bare-lf-forward-no-message-id-a.eml', 'bare-lf-forward-no-message-id-b.eml']));
+    expect(lf.map((c) => c.file).sort()).toEqual(['bare-lf-forward-no-message-id-a.eml', 'bare-lf-forward-no-message-id-b.eml', 'bare-lf-php-mail.eml']);
   });
 
   it.each(lf)('$file', async (c) => {
@@ -282,19 +293,11 @@ describe('the bare-LF messages of the corpus, pushed byte for byte (POST /inboun
     });
     expect(res.statusCode, res.body).toBe(202);
     const { emailId } = res.json() as { emailId: number };
-    const email = await withTimeout(
-      eventually(async () => {
-        const e = await api<EmailDetail>(`/emails/${emailId}`);
-        return e.outcome ? e : undefined;
-      }, OUTCOME_TIMEOUT_MS, `the outcome of pushed ${c.file}`),
-      c.file,
-    );
+    const [at] = await e2e.sql<{ uidValidity: string; uid: string }[]>`SELECT uid_validity AS "uidValidity", uid FROM inbound_email WHERE id = ${emailId}`;
+    const { outcome } = await recordedOutcome({ mailboxId, uidValidity: Number(at!.uidValidity), uid: Number(at!.uid) }, Date.now() + OUTCOME_TIMEOUT_MS, `pushed ${c.file}`);
     // Stored exactly as sent: the engine saw the bare LF.
     const stored = await e2e.api.as('admin', { method: 'GET', url: `/emails/${emailId}/raw` });
     expect(Buffer.compare(stored.rawPayload, raw)).toBe(0);
-    const protocols = new Map<string, string>();
-    const outcome: RecordedOutcome = { outcome: email.outcome!, reason: email.outcomeReason ?? '', ...(email.protocol ? { protocol: email.protocol } : {}) };
-    await check(c, emailId, outcome, protocols, mailboxId);
+    await check(c, emailId, outcome, new Map(), mailboxId);
   }, OUTCOME_TIMEOUT_MS + 60_000);
 });
-
