@@ -139,6 +139,35 @@ export async function parseMessage(
   };
 }
 
+/**
+ * Bytes of raw message a process parses at once: a message waits while others would take it
+ * past the limit, and a message larger than the limit waits until it is parsed alone. The
+ * parse of a message costs a few times its largest part, so this bounds a worker however many
+ * large messages arrive together. Returns the release.
+ */
+export function createByteBudget(limit: number): (bytes: number) => Promise<() => void> {
+  let inFlight = 0;
+  let waiting: (() => void)[] = [];
+  return async (bytes) => {
+    const weight = Math.min(bytes, limit);
+    while (inFlight > 0 && inFlight + weight > limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    inFlight += weight;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      inFlight -= weight;
+      const woken = waiting;
+      waiting = [];
+      woken.forEach((resolve) => resolve());
+    };
+  };
+}
+
+/** See `createByteBudget`: two 30 MB messages at once, or any number of small ones. */
+const PARSE_BUDGET_BYTES = 64 * 1024 * 1024;
+const admit = createByteBudget(PARSE_BUDGET_BYTES);
+
 export function createParseActivities(deps: { sql: Sql }) {
   const { sql } = deps;
   return {
@@ -153,51 +182,61 @@ export function createParseActivities(deps: { sql: Sql }) {
     async parseEmail(emailId: number): Promise<Parsed> {
       const size = await rawSize(sql, emailId);
       if (size === undefined) throw unprocessable(`e-mail ${emailId} was never stored`);
-      const read = rawPieces(sql, emailId, size);
-      const first = await read.next();
-      const head = first.done ? Buffer.alloc(0) : first.value;
-      // A database error while reading or storing is thrown as it is (the activity is retried);
-      // anything else the parse throws is the message's fault.
-      let storageError: unknown;
-      const stored = async function* () {
-        try {
-          yield head;
-          yield* read;
-        } catch (err) {
-          storageError ??= err;
-          throw err;
-        }
-      };
-      const checkSender = (from: { address: string }) => {
-        if (!from.address) throw unprocessable('the message has no sender address (From header missing or unreadable)');
-        if (!addressKey(from.address)) throw unprocessable(`the sender address «${from.address}» is not a valid e-mail address`);
-      };
-      let mail: ParsedMessage;
+      const release = await admit(size);
       try {
-        mail = await parseMessage(Readable.from(stored(), { objectMode: false }), {
-          hint: charsetHint(head),
-          onSender: checkSender,
-          onAttachment: (a, position) =>
-            saveAttachment(sql, emailId, position, a).catch((err: unknown) => {
-              storageError ??= err;
-              throw err;
-            }),
-        });
-      } catch (err) {
-        if (storageError) throw storageError;
-        if (err instanceof ApplicationFailure) throw err;
-        throw unprocessable(`the message cannot be parsed: ${(err as Error).message}`);
+        return await parseStored(emailId, size);
+      } finally {
+        release();
       }
-      const { from, subject } = mail;
-      // A message with no attachment and no text is read to its end before its sender is checked.
-      checkSender(from);
-      await saveParsed(
-        sql,
-        emailId,
-        { subject, fromAddress: from.address, fromName: from.name || null, toAddresses: mail.toAddresses, sentAt: mail.sentAt, textBody: mail.textBody },
-        [],
-      );
-      return { fromAddress: from.address, subject, attachments: mail.attachmentCount };
     },
   };
+
+  /** The parse of one stored e-mail of `size` bytes, read from the database in pieces. */
+  async function parseStored(emailId: number, size: number): Promise<Parsed> {
+    const read = rawPieces(sql, emailId, size);
+    const first = await read.next();
+    const head = first.done ? Buffer.alloc(0) : first.value;
+    // A database error while reading or storing is thrown as it is (the activity is retried);
+    // anything else the parse throws is the message's fault.
+    let storageError: unknown;
+    const stored = async function* () {
+      try {
+        yield head;
+        yield* read;
+      } catch (err) {
+        storageError ??= err;
+        throw err;
+      }
+    };
+    const checkSender = (from: { address: string }) => {
+      if (!from.address) throw unprocessable('the message has no sender address (From header missing or unreadable)');
+      if (!addressKey(from.address)) throw unprocessable(`the sender address «${from.address}» is not a valid e-mail address`);
+    };
+    let mail: ParsedMessage;
+    try {
+      mail = await parseMessage(Readable.from(stored(), { objectMode: false }), {
+        hint: charsetHint(head),
+        onSender: checkSender,
+        onAttachment: (a, position) =>
+          saveAttachment(sql, emailId, position, a).catch((err: unknown) => {
+            storageError ??= err;
+            throw err;
+          }),
+      });
+    } catch (err) {
+      if (storageError) throw storageError;
+      if (err instanceof ApplicationFailure) throw err;
+      throw unprocessable(`the message cannot be parsed: ${(err as Error).message}`);
+    }
+    const { from, subject } = mail;
+    // A message with no attachment and no text is read to its end before its sender is checked.
+    checkSender(from);
+    await saveParsed(
+      sql,
+      emailId,
+      { subject, fromAddress: from.address, fromName: from.name || null, toAddresses: mail.toAddresses, sentAt: mail.sentAt, textBody: mail.textBody },
+      [],
+    );
+    return { fromAddress: from.address, subject, attachments: mail.attachmentCount };
+  }
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { parseMessage } from '../../activities/parse.js';
+import { createByteBudget, parseMessage } from '../../activities/parse.js';
 import { decodeHeaderValue } from '../../domain/mail-charset.js';
 
 /**
@@ -250,5 +250,35 @@ describe('hostile bodies are read in bounded work', () => {
       const m = await parseMessage(raw('From: a@example.com', 'Subject: deep', 'Content-Type: text/html', '', nested(depth), ''));
       expect(m.textBody).toBe('the end');
     }
+  });
+});
+
+describe('createByteBudget', () => {
+  it('admits messages while they fit, a larger one alone, and the rest as bytes are released', async () => {
+    const admit = createByteBudget(100);
+    const order: string[] = [];
+    const run = async (name: string, bytes: number, hold: Promise<void>) => {
+      const release = await admit(bytes);
+      order.push(`+${name}`);
+      await hold;
+      order.push(`-${name}`);
+      release();
+    };
+    let finishA!: () => void;
+    let finishB!: () => void;
+    const a = run('a', 60, new Promise((r) => (finishA = r)));
+    const b = run('b', 30, new Promise((r) => (finishB = r)));
+    const big = run('big', 500, Promise.resolve());
+    const small = run('small', 50, Promise.resolve());
+    await new Promise((r) => setTimeout(r, 10));
+    expect(order).toEqual(['+a', '+b']);
+    finishA();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(order.slice(0, 3)).toEqual(['+a', '+b', '-a']);
+    expect(order).not.toContain('+big');
+    finishB();
+    await Promise.all([a, b, big, small]);
+    // The large message is admitted once it is alone, and the small one only after it.
+    expect(order).toEqual(['+a', '+b', '-a', '-b', '+big', '-big', '+small', '-small']);
   });
 });
