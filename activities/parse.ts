@@ -130,7 +130,7 @@ export async function parseMessage(
   const date = headers.get('date');
   return {
     from: sender(headers),
-    subject: storableOrNull(headers.get('subject') as string | undefined),
+    subject: storableOrNull((headers.get('subject') as string | undefined)?.trim()),
     toAddresses: addresses(headers.get('to') as AddressObject | AddressObject[] | undefined),
     sentAt: date instanceof Date ? date : null,
     textBody: storableText(withoutCidMarkers(body)).trim(),
@@ -141,25 +141,33 @@ export async function parseMessage(
 
 /**
  * Bytes of raw message a process parses at once: a message waits while others would take it
- * past the limit, and a message larger than the limit waits until it is parsed alone. The
+ * past the limit (in the order they came), and one larger than the limit is parsed alone. The
  * parse of a message costs a few times its largest part, so this bounds a worker however many
  * large messages arrive together. Returns the release.
  */
 export function createByteBudget(limit: number): (bytes: number) => Promise<() => void> {
   let inFlight = 0;
-  let waiting: (() => void)[] = [];
+  const queue: { weight: number; admit: () => void }[] = [];
+  const pump = () => {
+    // First come, first served: a large message is not overtaken for ever by small ones.
+    while (queue.length > 0 && (inFlight === 0 || inFlight + queue[0]!.weight <= limit)) {
+      const next = queue.shift()!;
+      inFlight += next.weight;
+      next.admit();
+    }
+  };
   return async (bytes) => {
     const weight = Math.min(bytes, limit);
-    while (inFlight > 0 && inFlight + weight > limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    inFlight += weight;
+    await new Promise<void>((admit) => {
+      queue.push({ weight, admit });
+      pump();
+    });
     let released = false;
     return () => {
       if (released) return;
       released = true;
       inFlight -= weight;
-      const woken = waiting;
-      waiting = [];
-      woken.forEach((resolve) => resolve());
+      pump();
     };
   };
 }

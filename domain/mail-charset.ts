@@ -41,8 +41,12 @@ export function isUtf7(charset: string | null): boolean {
   return charset !== null && charset !== 'utf-8' && iconv.encodingExists(charset) && UTF7.has(iconv.getCodec(charset));
 }
 
-/** Detected charsets taken when the detector is at least this sure (chardet's 0–100)... */
+/** Charsets whose characters take more than one byte: a detector must be surer of them, and their text is never read piecemeal. */
+const MULTI_BYTE = /^(?:shift|sjis|cp932|ms932|windows-31j|euc|cp949|ks_c|big5|gb|cp936|cp950|iso-2022|utf-16|utf-32|ucs)/i;
+
+/** Detected charsets taken when the detector is at least this sure (chardet's 0–100; a multi-byte one: 90)... */
 const DETECTION_CONFIDENCE = 40;
+const DETECTION_CONFIDENCE_MULTI_BYTE = 90;
 /** ...and has at least this many 8-bit bytes to go by: on a name or a word it guesses at random. */
 const DETECTION_MIN_BYTES = 8;
 const NOT_A_FALLBACK = /^(?:utf|ascii|iso-2022)/i;
@@ -59,7 +63,8 @@ export function fallbackCharset(bytes: Uint8Array, hint: string | null = null): 
   for (const b of bytes) if (b >= 0x80 && ++high >= DETECTION_MIN_BYTES) break;
   if (high < DETECTION_MIN_BYTES) return 'windows-1252';
   const guess = chardet.analyse(bytes).find((m) => !NOT_A_FALLBACK.test(m.name));
-  if (guess && guess.confidence >= DETECTION_CONFIDENCE) return resolveCharset(guess.name) ?? 'windows-1252';
+  const sure = guess && guess.confidence >= (MULTI_BYTE.test(guess.name) ? DETECTION_CONFIDENCE_MULTI_BYTE : DETECTION_CONFIDENCE);
+  if (guess && sure) return resolveCharset(guess.name) ?? 'windows-1252';
   return 'windows-1252';
 }
 
@@ -106,25 +111,29 @@ function legacy(buf: Buffer, charset: string): string {
   return out;
 }
 
-/** Charsets whose characters take more than one byte: their text is never read piecemeal. */
-const MULTI_BYTE = /^(?:shift|sjis|cp932|ms932|windows-31j|euc|cp949|ks_c|big5|gb|cp936|cp950|iso-2022|utf-16|utf-32|ucs)/i;
-
 /**
  * 8-bit bytes with no usable charset of their own: UTF-8 when they are valid UTF-8; in the
- * fallback charset when they are mostly not (more than three invalid bytes to a UTF-8 character:
- * a few byte pairs of KOI8-R text are valid UTF-8 by chance) or when it is a multi-byte
- * charset (Shift_JIS text holds many such pairs); otherwise UTF-8 with the bytes that are not UTF-8 read in the
- * fallback charset (a signature pasted from another program, a header field written by
- * another one), so no byte becomes U+FFFD.
+ * fallback charset (`fallbackCharset`) when it is a multi-byte one that reads them, or when
+ * they are mostly not UTF-8 (more than three invalid bytes to a UTF-8 character: a few byte
+ * pairs of KOI8-R text are valid UTF-8 by chance); otherwise UTF-8 with the stray bytes read in the single-byte charset the message
+ * declares, or windows-1252 (a signature pasted from another program, a header field written
+ * by another one). No byte becomes U+FFFD where a single-byte charset reads it.
  */
 export function decodeUndeclared(bytes: Uint8Array, hint: string | null = null): string {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (isUtf8(buf)) return buf.toString('utf8');
   const fallback = fallbackCharset(buf, hint);
+  if (MULTI_BYTE.test(fallback)) {
+    const text = legacy(buf, fallback);
+    if (!text.includes('\ufffd')) return text;
+  }
+  const single = MULTI_BYTE.test(fallback) ? 'windows-1252' : fallback;
   const { runs, multibyte } = utf8Runs(buf);
   const invalid = runs.reduce((n, r) => n + (r.valid ? 0 : r.end - r.start), 0);
-  if (MULTI_BYTE.test(fallback) || invalid > 3 * multibyte) return legacy(buf, fallback);
-  return runs.map((r) => (r.valid ? buf.toString('utf8', r.start, r.end) : legacy(buf.subarray(r.start, r.end), fallback))).join('');
+  if (invalid > 3 * multibyte) return legacy(buf, single);
+  const declared = resolveCharset(hint);
+  const stray = declared && declared !== 'utf-8' && !isUtf7(declared) && !MULTI_BYTE.test(declared) ? declared : 'windows-1252';
+  return runs.map((r) => (r.valid ? buf.toString('utf8', r.start, r.end) : legacy(buf.subarray(r.start, r.end), stray))).join('');
 }
 
 /**
