@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Joiner, Splitter } from '@zone-eu/mailsplit';
 import { MailParser, type AddressObject, type AttachmentStream, type Headers, type MessageText } from 'mailparser';
 import type { Sql } from '../db/client.js';
-import { rawPieces, rawSize, saveAttachment } from '../db/inbound-email-raw.js';
+import { rawHead, rawRest, saveAttachment } from '../db/inbound-email-raw.js';
 import { saveParsed, type StoredAttachment } from '../db/inbound-emails.js';
 import { addressKey } from '../domain/email-address.js';
 import { htmlToPlainText, withoutCidMarkers } from '../domain/html-text.js';
@@ -188,29 +188,26 @@ export function createParseActivities(deps: { sql: Sql }) {
      * last, so an e-mail is never seen parsed without its attachments.
      */
     async parseEmail(emailId: number): Promise<Parsed> {
-      const size = await rawSize(sql, emailId);
-      if (size === undefined) throw unprocessable(`e-mail ${emailId} was never stored`);
-      const release = await admit(size);
+      const stored = await rawHead(sql, emailId);
+      if (!stored) throw unprocessable(`e-mail ${emailId} was never stored`);
+      const release = await admit(stored.size);
       try {
-        return await parseStored(emailId, size);
+        return await parseStored(emailId, stored);
       } finally {
         release();
       }
     },
   };
 
-  /** The parse of one stored e-mail of `size` bytes, read from the database in pieces. */
-  async function parseStored(emailId: number, size: number): Promise<Parsed> {
-    const read = rawPieces(sql, emailId, size);
-    const first = await read.next();
-    const head = first.done ? Buffer.alloc(0) : first.value;
+  /** The parse of one stored e-mail, read from the database in pieces (its first one read already). */
+  async function parseStored(emailId: number, { size, head }: { size: number; head: Buffer }): Promise<Parsed> {
     // A database error while reading or storing is thrown as it is (the activity is retried);
     // anything else the parse throws is the message's fault.
     let storageError: unknown;
     const stored = async function* () {
       try {
         yield head;
-        yield* read;
+        yield* rawRest(sql, emailId, size);
       } catch (err) {
         storageError ??= err;
         throw err;

@@ -8,16 +8,23 @@ import type { StoredAttachment } from './inbound-emails.js';
  * string and a 60 MB protocol buffer on top of its bytes.
  */
 
-/** The raw message's size in bytes; undefined when the e-mail was never stored. */
-export async function rawSize(sql: Queryable, emailId: number): Promise<number | undefined> {
-  const [row] = await sql<{ size: number }[]>`SELECT length(raw) AS size FROM inbound_email WHERE id = ${emailId}`;
-  return row?.size;
+/** Bytes of the raw message read at a time. */
+export const RAW_PIECE_BYTES = 1024 * 1024;
+
+/**
+ * The raw message's size in bytes and its first piece (all of it, for most messages), in one
+ * query; undefined when the e-mail was never stored.
+ */
+export async function rawHead(sql: Queryable, emailId: number): Promise<{ size: number; head: Buffer } | undefined> {
+  const [row] = await sql<{ size: number; head: Buffer }[]>`
+    SELECT length(raw) AS size, substring(raw FROM 1 FOR ${RAW_PIECE_BYTES}) AS head FROM inbound_email WHERE id = ${emailId}`;
+  return row;
 }
 
-/** The raw message (`size` bytes, see `rawSize`) in pieces of `pieceBytes`, first to last. */
-export async function* rawPieces(sql: Queryable, emailId: number, size: number, pieceBytes = 1024 * 1024): AsyncGenerator<Buffer> {
-  for (let at = 0; at < size; at += pieceBytes) {
-    const [row] = await sql<{ piece: Buffer }[]>`SELECT substring(raw FROM ${at + 1} FOR ${pieceBytes}) AS piece FROM inbound_email WHERE id = ${emailId}`;
+/** The pieces of the raw message (`size` bytes, see `rawHead`) after its first, in order. */
+export async function* rawRest(sql: Queryable, emailId: number, size: number): AsyncGenerator<Buffer> {
+  for (let at = RAW_PIECE_BYTES; at < size; at += RAW_PIECE_BYTES) {
+    const [row] = await sql<{ piece: Buffer }[]>`SELECT substring(raw FROM ${at + 1} FOR ${RAW_PIECE_BYTES}) AS piece FROM inbound_email WHERE id = ${emailId}`;
     if (!row) throw new Error(`inbound e-mail ${emailId} vanished while it was read`);
     yield row.piece;
   }
