@@ -59,7 +59,7 @@ async function collect(stream: NodeJS.ReadableStream): Promise<{ content: Buffer
 
 function sender(headers: Headers): { address: string; name: string } {
   const from = (headers.get('from') as AddressObject | undefined)?.value[0];
-  return { address: storableText(from?.address ?? ''), name: storableText(from?.name ?? '') };
+  return { address: storableText(from?.address ?? ''), name: storableText(from?.name ?? '').normalize('NFC') };
 }
 
 /**
@@ -68,7 +68,8 @@ function sender(headers: Headers): { address: string; name: string } {
  * fields and encoded words with raw bytes, text without a charset that is not UTF-8. The
  * description is the text part; HTML is converted (domain/html-text.ts) where there is no
  * text, or where HTML body parts stand outside an alternative, and `[cid:…]` markers are
- * dropped. A text part with a file name is an attachment.
+ * dropped. A text part with a file name is an attachment. Texts and file names are stored in
+ * Unicode's composed form (NFC: Apple Mail writes `à` in file names as `a` + a combining accent).
  *
  * Nothing is held whole but the text parts and one attachment at a time: with `onAttachment`,
  * each attachment is handed over (and awaited) before the parse reads on, and not kept.
@@ -108,7 +109,7 @@ export async function parseMessage(
       }
       const { content, sha256 } = await collect(data.content);
       const attachment: StoredAttachment = {
-        filename: storableOrNull(data.filename),
+        filename: storableOrNull(data.filename?.normalize('NFC')),
         contentType: storableText(data.contentType),
         size: content.length,
         sha256,
@@ -130,10 +131,10 @@ export async function parseMessage(
   const date = headers.get('date');
   return {
     from: sender(headers),
-    subject: storableOrNull((headers.get('subject') as string | undefined)?.trim()),
+    subject: storableOrNull((headers.get('subject') as string | undefined)?.trim().normalize('NFC')),
     toAddresses: addresses(headers.get('to') as AddressObject | AddressObject[] | undefined),
     sentAt: date instanceof Date ? date : null,
-    textBody: storableText(withoutCidMarkers(body)).trim(),
+    textBody: storableText(withoutCidMarkers(body)).trim().normalize('NFC'),
     attachments,
     attachmentCount,
   };

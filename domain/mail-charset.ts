@@ -16,6 +16,10 @@ import libmime from 'libmime';
  * every text we store is escaped by whoever shows it), so UTF-7 is read as what it is.
  */
 
+const JAPANESE = /^(?:iso-?2022-?jp|jis|euc-?jp|cseucpkdfmtjapanese)/i;
+/** An ISO-2022-JP escape sequence: Japanese written in 7-bit bytes, which some mailers put in header fields without an encoded word. */
+// eslint-disable-next-line no-control-regex
+const ISO_2022_JP_ESCAPE = /\x1b(?:\$[@B]|\$\(D|\([BJI])/;
 const UTF7 = new Set([iconv.getCodec('utf7'), iconv.getCodec('utf7imap')]);
 const UTF8_NAMES = /^(?:(?:us-?)?ascii|ansi_x3\.4-1968|iso646-us|utf-?8|unicode-1-1-utf-8|x-unicode20utf8|7bit|8bit)$/;
 
@@ -34,7 +38,13 @@ export function resolveCharset(name: string | null | undefined): string | null {
     if (iconv.getCodec(candidate) === iconv.getCodec('latin1')) return 'windows-1252';
     return candidate.toLowerCase();
   }
-  return null;
+  // ISO-2022-JP and the other Japanese charsets iconv-lite lacks, which libmime reads.
+  return JAPANESE.test(n) && libmime.createDecodeStream(n).supported ? n : null;
+}
+
+/** Whether undeclared 7-bit text is ISO-2022-JP (mailparser would keep its escape sequences). */
+export function isIso2022Jp(text: string): boolean {
+  return ISO_2022_JP_ESCAPE.test(text);
 }
 
 export function isUtf7(charset: string | null): boolean {
@@ -104,6 +114,8 @@ function utf8Runs(b: Uint8Array): { runs: { start: number; end: number; valid: b
  * than U+FFFD.
  */
 function legacy(buf: Buffer, charset: string): string {
+  // The Japanese charsets iconv-lite lacks (ISO-2022-JP, …): libmime reads them with encoding-japanese.
+  if (!iconv.encodingExists(charset)) return libmime.decodeWord(charset, 'B', buf.toString('base64'));
   const text = iconv.decode(buf, charset);
   if (!text.includes('\ufffd') || text.length !== buf.length) return text;
   let out = '';
@@ -117,11 +129,12 @@ function legacy(buf: Buffer, charset: string): string {
  * they are mostly not UTF-8 (more than three invalid bytes to a UTF-8 character: a few byte
  * pairs of KOI8-R text are valid UTF-8 by chance); otherwise UTF-8 with the stray bytes read in the single-byte charset the message
  * declares, or windows-1252 (a signature pasted from another program, a header field written
- * by another one). No byte becomes U+FFFD where a single-byte charset reads it.
+ * by another one). No byte becomes U+FFFD where a single-byte charset reads it. 7-bit text with
+ * ISO-2022-JP escape sequences (old Japanese mailers) is read as ISO-2022-JP.
  */
 export function decodeUndeclared(bytes: Uint8Array, hint: string | null = null): string {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isUtf8(buf)) return buf.toString('utf8');
+  if (isUtf8(buf)) return ISO_2022_JP_ESCAPE.test(buf.toString('latin1')) ? legacy(buf, 'ISO-2022-JP') : buf.toString('utf8');
   const fallback = fallbackCharset(buf, hint);
   if (MULTI_BYTE.test(fallback)) {
     const text = legacy(buf, fallback);
@@ -213,7 +226,7 @@ function tokens(value: string): Token[] {
 
 function rawText(text: string, hint: string | null): string {
   // eslint-disable-next-line no-control-regex
-  return /[^\x00-\x7f]/.test(text) ? decodeUndeclared(Buffer.from(text, 'latin1'), hint) : text;
+  return /[^\x00-\x7f]/.test(text) || ISO_2022_JP_ESCAPE.test(text) ? decodeUndeclared(Buffer.from(text, 'latin1'), hint) : text;
 }
 
 function tokenText(t: Token, hint: string | null): string {

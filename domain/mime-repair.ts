@@ -2,7 +2,7 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { MimeNode, SplitterChunk } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
-import { decodeText, isUtf7, repairHeaderLine, resolveCharset } from './mail-charset.js';
+import { decodeText, isIso2022Jp, isUtf7, repairHeaderLine, resolveCharset } from './mail-charset.js';
 
 /** The content types mailparser reads as the message's text when they are inline. */
 const TEXT_TYPES = new Set(['text/plain', 'text/html', 'message/delivery-status']);
@@ -55,13 +55,13 @@ function promote(node: MimeNode): void {
 /**
  * The text of a text part, when mailparser would not read it right (null when it would): a
  * UTF-7 part, or a part without a charset libmime reads (none, US-ASCII, UTF-8, an unknown
- * name) whose bytes are not UTF-8.
+ * name) whose bytes are not UTF-8 or are ISO-2022-JP.
  */
 function rereadText(bytes: Buffer, declared: string | false, hint: string | null): string | null {
   const charset = resolveCharset(declared || null);
   if (isUtf7(charset)) return decodeText(bytes, charset, hint);
   const libmimeReads = Boolean(declared) && charset !== 'utf-8' && libmime.createDecodeStream(declared).supported;
-  if (libmimeReads || isUtf8(bytes)) return null;
+  if (libmimeReads || (isUtf8(bytes) && !isIso2022Jp(bytes.toString('latin1')))) return null;
   return decodeText(bytes, charset, hint);
 }
 
@@ -85,7 +85,7 @@ async function transferDecoded(node: MimeNode, chunks: Buffer[]): Promise<Buffer
  */
 export class MimeRepair extends Transform {
   readonly shape: MimeShape = { htmlOutsideAlternative: false, promoted: 0, reencoded: 0, headerLines: 0 };
-  private held: { node: MimeNode; chunks: Buffer[] } | null = null;
+  private held: { node: MimeNode; chunks: Buffer[]; boundaryless?: true } | null = null;
 
   /** `hint`: the charset the message declares (`charsetHint`), for raw 8-bit text that declares none. */
   constructor(private readonly hint: string | null) {
@@ -93,7 +93,7 @@ export class MimeRepair extends Transform {
   }
 
   override _transform(chunk: SplitterChunk, _encoding: BufferEncoding, done: TransformCallback): void {
-    if (chunk.type === 'body' && this.held && chunk.node === this.held.node) {
+    if ((chunk.type === 'body' || (chunk.type === 'data' && this.held?.boundaryless)) && this.held && chunk.node === this.held.node) {
       this.held.chunks.push(chunk.value);
       done();
       return;
@@ -121,6 +121,12 @@ export class MimeRepair extends Transform {
       this.shape.headerLines++;
       if (node.headers) node.headers.changed = true;
     }
+    if (node.multipart && !node._boundary && node.headers) {
+      // A multipart with no boundary: mailparser finds no part and no text. Its body is held
+      // until the boundary its parts use can be read from it.
+      this.held = { node, chunks: [], boundaryless: true };
+      return;
+    }
     const kind = partKind(node);
     if (kind === 'promote') {
       promote(node);
@@ -134,11 +140,32 @@ export class MimeRepair extends Transform {
     this.held = { node, chunks: [] };
   }
 
+  /**
+   * A multipart with no boundary parameter gets the boundary its body's first delimiter line
+   * uses (`--sep_1763997246`), as Thunderbird guesses it; without one it is read as plain text.
+   */
+  private pushBoundaryless(node: MimeNode, chunks: Buffer[]): void {
+    const body = Buffer.concat(chunks);
+    const delimiter = /^--([^\s"]{1,200}?)(?:--)?[ \t]*\r?$/m.exec(body.subarray(0, 64 * 1024).toString('latin1'));
+    const line = node.headers ? node.headers.getList().find((l) => l.key === 'content-type') : undefined;
+    if (line && node.headers) {
+      line.line = delimiter ? `${line.line.replace(/\s*;?\s*$/, '')}; boundary="${delimiter[1]}"` : 'Content-Type: text/plain';
+      node.headers.changed = true;
+      this.shape.headerLines++;
+    }
+    this.push(node);
+    this.push({ node, type: 'data', value: body });
+  }
+
   private async release(): Promise<void> {
     const held = this.held;
     if (!held) return;
     this.held = null;
     const { node, chunks } = held;
+    if (held.boundaryless) {
+      this.pushBoundaryless(node, chunks);
+      return;
+    }
     const text = rereadText(await transferDecoded(node, chunks), node.charset, this.hint);
     if (text === null) {
       this.push(node);

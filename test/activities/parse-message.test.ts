@@ -124,11 +124,45 @@ describe('charsets', () => {
         if (/[\r\n]/.test(value.toString('latin1'))) return;
         const m = await parseMessage(raw('From: a@example.com', Buffer.concat([Buffer.from('Subject: '), value]), '', 'x', ''));
         // mailparser reads the repaired line as decodeHeaderValue reads the same bytes (the space after the colon included).
-        expect(m.subject ?? '').toBe(decodeHeaderValue(Buffer.concat([Buffer.from(' '), value])).replaceAll('\u0000', '').trim());
+        expect(m.subject ?? '').toBe(decodeHeaderValue(Buffer.concat([Buffer.from(' '), value])).replaceAll('\u0000', '').trim().normalize('NFC'));
         expect(m.subject ?? '').not.toContain('\ufffd');
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('reads Japanese in ISO-2022-JP: encoded words, and raw escape sequences in header fields (old Japanese mailers)', async () => {
+    const m = await parseMessage(
+      raw(
+        Buffer.from('From: \x1b$B;3ED\x1b(B \x1b$BB@O:\x1b(B <yamada@supplier.example.jp>', 'latin1'),
+        'Subject: =?ISO-2022-JP?B?GyRCIVo7ajVeIVsbKEI=?= \x1b$BItIJ$NG<4|\x1b(B',
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=ISO-2022-JP',
+        'Content-Transfer-Encoding: 7bit',
+        '',
+        '\x1b$B$*@$OC$K$J$C$F$*$j$^$9!#\x1b(B',
+        '',
+      ),
+    );
+    expect(m.from.name).toBe('山田 太郎');
+    expect(m.subject).toBe('【至急】 部品の納期');
+    expect(m.textBody).toBe('お世話になっております。');
+  });
+});
+
+describe('broken structure', () => {
+  it('finds the parts of a multipart that names no boundary, from its first delimiter line', async () => {
+    const m = await parseMessage(
+      raw('From: a@example.com', 'Subject: x', 'MIME-Version: 1.0', 'Content-Type: multipart/alternative', '', '--sep_1763997246', 'Content-Type: text/plain; charset=us-ascii', '', 'The upload stops at 99%.', '', '--sep_1763997246', 'Content-Type: text/html; charset=us-ascii', '', '<p>The upload stops at 99%.</p>', '', '--sep_1763997246--', ''),
+    );
+    expect(m.textBody).toBe('The upload stops at 99%.');
+  });
+
+  it('stores file names in composed form (Apple Mail writes à as a + U+0300)', async () => {
+    const m = await parseMessage(
+      raw('From: a@example.com', 'Subject: x', 'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain', '', 'see', '--b', 'Content-Type: image/png', "Content-Disposition: inline; filename*=utf-8''Tela%20a%CC%80s%2010.png", 'Content-Transfer-Encoding: base64', '', 'iVBORw0KGgo=', '--b--', ''),
+    );
+    expect(m.attachments.map((a) => a.filename)).toEqual(['Tela às 10.png']);
   });
 });
 
