@@ -1,4 +1,4 @@
-import { convert } from 'html-to-text';
+import { compile } from 'html-to-text';
 
 /**
  * The text of an HTML body, for a ticket's description: what a reader sees, without the
@@ -63,7 +63,7 @@ function flattened(html: string): string {
   return html.replace(/<(?:br|\/p|\/div|\/tr|\/li|\/h\d)\b[^<>]*>/gi, '\n').replace(/<[^<>]*>/g, ' ');
 }
 
-const OPTIONS = {
+const convert = compile({
   wordwrap: false as const,
   limits: { maxDepth: MAX_HTML_DEPTH, maxInputLength: MAX_HTML_CHARS + 16 },
   selectors: [
@@ -72,7 +72,7 @@ const OPTIONS = {
     ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
     { selector: 'table', options: { uppercaseHeaderCells: false } },
   ],
-};
+});
 
 /** `[cid:…]` references to inline parts, as Outlook writes them into the text of a message with inline images. */
 const CID_MARKER = /[ \t]*\[cid:[^\]\s]{1,512}\][ \t]*/g;
@@ -88,6 +88,6 @@ export function htmlToPlainText(html: string): string {
   let markup = cut ? html.slice(0, MAX_HTML_CHARS) : html;
   if (nestsDeeperThan(markup, MAX_HTML_DEPTH)) markup = flattened(markup);
   // Empty paragraphs (an image's, a spacer's) leave runs of blank lines.
-  const text = withoutCidMarkers(convert(markup, OPTIONS)).replace(/\n{3,}/g, '\n\n');
+  const text = withoutCidMarkers(convert(markup)).replace(/\n{3,}/g, '\n\n');
   return cut ? `${text}\n[…]` : text;
 }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
@@ -163,6 +164,19 @@ describe('broken structure', () => {
       raw('From: a@example.com', 'Subject: x', 'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain', '', 'see', '--b', 'Content-Type: image/png', "Content-Disposition: inline; filename*=utf-8''Tela%20a%CC%80s%2010.png", 'Content-Transfer-Encoding: base64', '', 'iVBORw0KGgo=', '--b--', ''),
     );
     expect(m.attachments.map((a) => a.filename)).toEqual(['Tela às 10.png']);
+  });
+});
+
+describe('a source that fails', () => {
+  it('rejects with the error of the stream the message is read from, and stops', async () => {
+    const failing = Readable.from(
+      (async function* () {
+        yield Buffer.from('From: a@example.com\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\npart');
+        throw new Error('connection lost while reading the message');
+      })(),
+      { objectMode: false },
+    );
+    await expect(parseMessage(failing)).rejects.toThrow('connection lost while reading the message');
   });
 });
 
