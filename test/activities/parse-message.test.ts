@@ -159,6 +159,13 @@ describe('broken structure', () => {
     expect(m.textBody).toBe('The upload stops at 99%.');
   });
 
+  it('reads a raw ISO-8859-1 file name (an old Outlook) in the charset the message declares', async () => {
+    const m = await parseMessage(
+      raw('From: a@example.com', 'Subject: x', 'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain; charset=iso-8859-1', '', 'segue', '--b', 'Content-Type: application/pdf; name="Relat\xf3rio mar\xe7o.pdf"', 'Content-Disposition: attachment; filename="Relat\xf3rio mar\xe7o.pdf"', 'Content-Transfer-Encoding: base64', '', 'JVBERi0=', '--b--', ''),
+    );
+    expect(m.attachments.map((a) => a.filename)).toEqual(['Relatório março.pdf']);
+  });
+
   it('stores file names in composed form (Apple Mail writes à as a + U+0300)', async () => {
     const m = await parseMessage(
       raw('From: a@example.com', 'Subject: x', 'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain', '', 'see', '--b', 'Content-Type: image/png', "Content-Disposition: inline; filename*=utf-8''Tela%20a%CC%80s%2010.png", 'Content-Transfer-Encoding: base64', '', 'iVBORw0KGgo=', '--b--', ''),
