@@ -1,5 +1,6 @@
 import { getClient } from '@temporalio/activity';
 import { ticketLoadChanged } from '../clients/assigner.js';
+import { recordAlertFiring, type NewAlertFiring, type RecordedFiring } from '../db/alert-firings.js';
 import { getUserLogin } from '../db/users.js';
 import type { Sql } from '../db/client.js';
 import {
@@ -92,6 +93,21 @@ export function createLifecycleActivities(deps: { sql: Sql; now?: () => Date }) 
       if (loadChanged) await ticketLoadChanged(getClient(), sql, change.ticketId, change.event.kind, loadChanged.formerAssigneeId);
       const [row] = await sql<{ assigneeUserId: number | null }[]>`SELECT assignee_user_id FROM ticket WHERE id = ${change.ticketId}`;
       return { applied, assigneeLogin: row?.assigneeUserId ? ((await getUserLogin(sql, row.assigneeUserId)) ?? null) : null };
+    },
+
+    /**
+     * A threshold fired: its firing (recipients, deliveries) and the ticket's change for it (the
+     * clock, the SLA state, the timeline event naming the firing) in one transaction, once per
+     * key however often this runs. The ticket's workflow then starts the delivery.
+     */
+    async fireTicketAlert(input: { firing: NewAlertFiring; change: TicketChange }): Promise<Omit<RecordedFiring, 'created'>> {
+      return sql.begin(async (tx) => {
+        const fired = await recordAlertFiring(tx, input.firing);
+        if (!fired) throw unprocessable(`alert ${input.firing.key}: there is no ticket ${input.firing.ticketId}`);
+        const { change } = input;
+        await applyTicketChange(tx, { ...change, event: { ...change.event, data: { ...change.event.data, firingId: fired.firingId } } });
+        return { firingId: fired.firingId, channels: fired.channels };
+      });
     },
 
     /**

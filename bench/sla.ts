@@ -428,8 +428,9 @@ async function runPhase(kind: Kind, shape: Shape): Promise<PhaseResult> {
     if (Date.now() - reportedAt > 30_000) {
       reportedAt = Date.now();
       // Only while nothing is due: a spread has an instant every few milliseconds.
-      const nextDue = [...new Set(createdAt.flatMap((c) => dueOffsets.map((d) => c + d)))].find((d) => d > Date.now());
-      const wait = nextDue === undefined ? 0 : nextDue - Date.now();
+      const now = Date.now();
+      const nextDue = createdAt.reduce((min, c) => dueOffsets.reduce((m, d) => (c + d > now && c + d < m ? c + d : m), min), Infinity);
+      const wait = Number.isFinite(nextDue) ? nextDue - now : 0;
       log(`  ${label}: ${fired}/${expected} firings, worker RSS ${((samples.rss.at(-1) ?? NaN) / MiB).toFixed(0)} MiB${wait > 1000 ? `, next instant in ${(wait / 1000).toFixed(0)} s` : ''}`);
     }
     await sleep(250);

@@ -1,4 +1,4 @@
-import type { Queryable, Sql } from './client.js';
+import { inTransaction, type Queryable, type Sql } from './client.js';
 
 /**
  * Alert firings and their deliveries (SPEC §6): one firing per ticket and key, one delivery
@@ -61,8 +61,8 @@ const channelsOf = async (sql: Queryable, firingId: number) =>
  * Records a firing with its recipients and deliveries in one transaction; a retry (the same
  * ticket and key) returns the first firing. Undefined when there is no such ticket.
  */
-export async function recordAlertFiring(sql: Sql, f: NewAlertFiring): Promise<RecordedFiring | undefined> {
-  return sql.begin(async (tx) => {
+export async function recordAlertFiring(sql: Queryable, f: NewAlertFiring): Promise<RecordedFiring | undefined> {
+  return inTransaction(sql, async (tx) => {
     const [existing] = await tx<{ id: number }[]>`SELECT id FROM alert_firing WHERE ticket_id = ${f.ticketId} AND key = ${f.key}`;
     if (existing) return { firingId: existing.id, channels: await channelsOf(tx, existing.id), created: false };
     const [s] = await tx<FiringSources[]>`

@@ -166,7 +166,7 @@ export interface TicketChange {
 }
 
 /** Applies a change of the ticket's workflow with its event; false when that key was applied before. */
-export async function applyTicketChange(sql: Sql, c: TicketChange): Promise<boolean> {
+export async function applyTicketChange(sql: Queryable, c: TicketChange): Promise<boolean> {
   return inTransaction(sql, async (tx) => {
     const [event] = await tx<{ id: number }[]>`
       INSERT INTO ticket_event (ticket_id, kind, actor, at, data, key)

@@ -52,6 +52,8 @@ const remote = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', re
 const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute', retry });
 /** Runs from before it (stored histories) keep their remote activities and every search attribute on every write. */
 export const LOCAL_ACTIVITIES_PATCH = 'ticket-local-activities';
+/** Runs from before it write a threshold's firing and the ticket's change for it in two activities. */
+export const ONE_WRITE_PER_ALERT_PATCH = 'ticket-one-write-per-alert';
 
 interface StepState extends Omit<StepSnapshot, 'plan'> {
   plan: SlaPlan | null;
@@ -195,6 +197,7 @@ function sectorProblem(actor: Actor, step: StepState): string | undefined {
 export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
   const light = patched(LOCAL_ACTIVITIES_PATCH);
   const act = light ? local : remote;
+  const oneWritePerAlert = patched(ONE_WRITE_PER_ALERT_PATCH);
   let s = input.state as TicketState | undefined;
   /** Bumped by every change that may move a timer. */
   let changes = 0;
@@ -469,6 +472,30 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
 
   async function fire(st: TicketState, alertKey: string, kind: 'sla' | 'step_sla' | 'pool_empty', threshold: number | null, stepId: number | null, dueAt: Date) {
     const firing = await act.recordAlertFiring({ ticketId: st.ticketId, key: alertKey, kind, threshold, stepId, dueAt: dueAt.toISOString() });
+    await deliver(firing);
+    st.firedKeys.push(alertKey);
+    return firing.firingId;
+  }
+
+  /** A threshold's firing and the ticket's change for it, written together; the event names the firing. */
+  async function fireWithChange(
+    st: TicketState,
+    firing: { key: string; kind: 'sla' | 'step_sla'; threshold: number; stepId: number | null; dueAt: Date },
+    change: { ticket?: TicketColumns; steps?: StepColumns[]; event: TicketEvent },
+    at: Date,
+  ) {
+    const fired = await act.fireTicketAlert({
+      firing: { ticketId: st.ticketId, key: firing.key, kind: firing.kind, threshold: firing.threshold, stepId: firing.stepId, dueAt: firing.dueAt.toISOString() },
+      change: { ticketId: st.ticketId, key: `fire:${firing.key}`, at: at.toISOString(), ...change },
+    });
+    await deliver(fired);
+    st.firedKeys.push(firing.key);
+    changes++;
+    publish(st);
+  }
+
+  /** Delivery runs in a workflow of its own (workflows/alert-delivery.ts): the ticket never waits on a channel. */
+  async function deliver(firing: { firingId: number; channels: string[] }) {
     if (firing.channels.length > 0) {
       try {
         await startChild('deliverAlert', {
@@ -480,21 +507,29 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
     }
-    st.firedKeys.push(alertKey);
-    return firing.firingId;
   }
 
   async function fireThreshold(st: TicketState, scope: 'ticket' | number, percent: number, dueAt: Date) {
     const at = now();
-    if (scope === 'ticket') {
-      const firingId = await fire(st, `sla:${percent}`, 'sla', percent, null, dueAt);
-      st.clock = markFired(st.clock!, percent);
-      await save(st, { ticket: slaColumns(st), event: { kind: 'sla_alert', actor: 'system:sla', data: { threshold: percent, dueAt: dueAt.toISOString(), firingId } } }, at, `fire:sla:${percent}`);
-    } else {
-      const step = st.steps.find((x) => x.id === scope)!;
-      const firingId = await fire(st, `step:${step.id}:${percent}`, 'step_sla', percent, step.id, dueAt);
+    const step = scope === 'ticket' ? undefined : st.steps.find((x) => x.id === scope)!;
+    const alertKey = step ? `step:${step.id}:${percent}` : `sla:${percent}`;
+    const kind = step ? 'step_sla' : 'sla';
+    /** Marks the threshold fired on its clock; the change that writes the clock with its timeline event. */
+    const marked = (): { ticket?: TicketColumns; steps?: StepColumns[]; event: TicketEvent } => {
+      const data = { threshold: percent, dueAt: dueAt.toISOString() };
+      if (!step) {
+        st.clock = markFired(st.clock!, percent);
+        return { ticket: slaColumns(st), event: { kind: 'sla_alert', actor: 'system:sla', data } };
+      }
       step.clock = markFired(step.clock!, percent);
-      await save(st, { steps: [{ id: step.id, ...stepSlaColumns(step) }], event: { kind: 'step_sla_alert', actor: 'system:sla', data: { stepId: step.id, step: step.name, threshold: percent, dueAt: dueAt.toISOString(), firingId } } }, at, `fire:step:${step.id}:${percent}`);
+      return { steps: [{ id: step.id, ...stepSlaColumns(step) }], event: { kind: 'step_sla_alert', actor: 'system:sla', data: { stepId: step.id, step: step.name, ...data } } };
+    };
+    if (oneWritePerAlert) {
+      await fireWithChange(st, { key: alertKey, kind, threshold: percent, stepId: step?.id ?? null, dueAt }, marked(), at);
+    } else {
+      const firingId = await fire(st, alertKey, kind, percent, step?.id ?? null, dueAt);
+      const change = marked();
+      await save(st, { ...change, event: { ...change.event, data: { ...change.event.data, firingId } } }, at, `fire:${alertKey}`);
     }
   }
 
