@@ -1,4 +1,4 @@
-import { inTransaction, type Queryable, type Sql } from './client.js';
+import { inTransaction, type Queryable } from './client.js';
 
 /**
  * Alert firings and their deliveries (SPEC §6): one firing per ticket and key, one delivery
