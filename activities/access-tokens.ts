@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { OAuthRefusedError, refreshAccessToken } from '../clients/oauth-token.js';
 import type { SecretBox } from '../config/secret-box.js';
-import { MAILBOX_AUTH_REFUSED } from '../contracts/mailbox-failures.js';
+import { MAILBOX_AUTH_REFUSED } from '../contracts/failures.js';
 import type { Sql } from '../db/client.js';
 import { getMailboxImapAuth, lockMailboxOAuth, replaceRefreshToken, type MailboxOAuth } from '../db/mailbox-oauth.js';
 

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
-import { UNPROCESSABLE } from '../contracts/failures.js';
+import { MAILBOX_AUTH_REFUSED, UNPROCESSABLE } from '../contracts/failures.js';
 
 const SEVERITY: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
 
@@ -11,8 +11,9 @@ function write(entry: LogEntry, level: LogLevel, line: string): void {
 /**
  * The worker's log: as the SDK writes it, except for failures that are expected outcomes, each
  * one line without a stack trace: an activity failing on purpose (an `Unprocessable` message,
- * which its workflow records as quarantined) at INFO, and an alert delivery attempt that the
- * receiver refused (retried with backoff, recorded on the delivery) at WARN.
+ * which its workflow records as quarantined) at INFO, an alert delivery attempt that the
+ * receiver refused (retried with backoff, recorded on the delivery) at WARN, and a mailbox whose
+ * OAuth 2.0 authorisation was refused for good (shown in its status) at WARN.
  */
 export function workerLogger(level: LogLevel): DefaultLogger {
   return new DefaultLogger(level, (entry) => {
@@ -21,6 +22,12 @@ export function workerLogger(level: LogLevel): DefaultLogger {
       if (SEVERITY[level] > SEVERITY.INFO) return;
       const { activityType, workflowId } = entry.meta as { activityType?: string; workflowId?: string };
       return write(entry, 'INFO', `${workflowId}: ${activityType} refused the message: ${error.message} (it is quarantined)`);
+    }
+    const cause = (error as { cause?: { type?: string; message?: string } } | undefined)?.cause;
+    if ((entry.message === 'Activity failed' || entry.message === 'Workflow failed') && (error?.type === MAILBOX_AUTH_REFUSED || cause?.type === MAILBOX_AUTH_REFUSED)) {
+      if (SEVERITY[level] > SEVERITY.WARN) return;
+      const { workflowId } = entry.meta as { workflowId?: string };
+      return write(entry, 'WARN', `${workflowId}: ${error?.type === MAILBOX_AUTH_REFUSED ? error.message : cause?.message}`);
     }
     if (entry.message === 'Activity failed' && (entry.meta as { activityType?: string } | undefined)?.activityType === 'deliverAlert') {
       if (SEVERITY[level] > SEVERITY.WARN) return;

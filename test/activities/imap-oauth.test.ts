@@ -7,7 +7,7 @@ import { createActivities } from '../../activities/index.js';
 import type { NewMail } from '../../activities/mailbox.js';
 import { withMailboxConnection } from '../../activities/imap.js';
 import { OAuthRefusedError, refreshAccessToken } from '../../clients/oauth-token.js';
-import { MAILBOX_AUTH_REFUSED } from '../../contracts/mailbox-failures.js';
+import { MAILBOX_AUTH_REFUSED } from '../../contracts/failures.js';
 import type { Sql } from '../../db/client.js';
 import { getMailbox } from '../../db/mailboxes.js';
 import { startDovecot, type Dovecot } from '../../stack/dovecot.js';

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailboxWatcher } from '../../clients/mailbox-watchers.js';
-import { MAILBOX_AUTH_REFUSED } from '../../contracts/mailbox-failures.js';
+import { MAILBOX_AUTH_REFUSED } from '../../contracts/failures.js';
 import { startDovecot, type Dovecot } from '../../stack/dovecot.js';
 import { useE2E } from '../harness/e2e.js';
 import { appendMail, rawMail } from '../harness/fixtures.js';
