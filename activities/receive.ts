@@ -1,6 +1,6 @@
 import type { SecretBox } from '../config/secret-box.js';
 import type { Sql } from '../db/client.js';
-import { findReceived } from '../db/inbound-emails.js';
+import { acknowledges, findReceived } from '../db/inbound-emails.js';
 import { getMailbox } from '../db/mailboxes.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
 import type { EmailRef } from '../contracts/workflow-ids.js';
@@ -12,6 +12,8 @@ export interface Received {
   emailId: number;
   duplicateOf: number | null;
   autoConvert: boolean;
+  /** The mailbox acknowledges new tickets (SPEC §4.11); absent in histories recorded before it existed. */
+  acknowledge?: boolean;
   /** The outcome already recorded for this e-mail (it is not processed again). */
   settled: RecordedOutcome | null;
 }
@@ -39,7 +41,7 @@ export function createReceiveActivities(deps: { sql: Sql; secrets: SecretBox }) 
         stored = await findReceived(sql, ref);
         if (!stored) throw new Error(`e-mail ${ref.mailboxId}:${ref.uidValidity}:${ref.uid} was not stored`);
       }
-      return { emailId: stored.emailId, duplicateOf: stored.duplicateOf, autoConvert: mailbox.autoConvert, settled: stored.outcome };
+      return { emailId: stored.emailId, duplicateOf: stored.duplicateOf, autoConvert: mailbox.autoConvert, acknowledge: await acknowledges(sql, ref.mailboxId), settled: stored.outcome };
     },
   };
 }

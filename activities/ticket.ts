@@ -1,5 +1,5 @@
 import type { Sql } from '../db/client.js';
-import { getEmailForTicket, recordOutcome } from '../db/inbound-emails.js';
+import { getEmailForTicket } from '../db/inbound-emails.js';
 import { getConversionSettings } from '../db/mailboxes.js';
 import { getClient, Context } from '@temporalio/activity';
 import { requestAssignment } from '../clients/assigner.js';
@@ -13,6 +13,12 @@ import { unprocessable } from './failures.js';
 export interface OpenedTicket {
   protocol: string;
   created: boolean;
+  /**
+   * The e-mail's outcome, recorded with the ticket: `appended_to_ticket` when its sender was past
+   * the mailbox's hourly limit of new tickets. Absent in histories recorded before it existed.
+   */
+  outcome?: 'ticket_created' | 'appended_to_ticket';
+  reason?: string;
 }
 
 /** Where a ticket went: to a user (`login` for the Temporal UI's Assignee), or nowhere yet and why. */
@@ -28,8 +34,13 @@ export function createTicketActivities(deps: { sql: Sql; now?: () => Date }) {
   const { sql } = deps;
   const now = deps.now ?? (() => new Date());
   return {
-    /** SPEC §4.7: one ticket per e-mail, with the mailbox's conversion settings. */
-    async openTicketFromEmail(input: { emailId: number; customerId: number }): Promise<OpenedTicket> {
+    /**
+     * SPEC §4.7: one ticket per e-mail, with the mailbox's conversion settings, its outcome recorded
+     * in the same transaction. `followsUp`: the closed or cancelled ticket the e-mail replied to.
+     * Past the mailbox's limit of new tickets per sender and hour, the e-mail is appended to the
+     * sender's latest ticket instead (loop protection).
+     */
+    async openTicketFromEmail(input: { emailId: number; customerId: number; followsUp?: { ticketId: number; protocol: string; status: string } | null }): Promise<OpenedTicket> {
       const email = await getEmailForTicket(sql, input.emailId);
       if (!email) throw unprocessable(`e-mail ${input.emailId} was never stored`);
       const s = await getConversionSettings(sql, email.mailboxId);
@@ -47,9 +58,10 @@ export function createTicketActivities(deps: { sql: Sql; now?: () => Date }) {
         sectorId: ticketSector(s),
         slaDueAt: s.slaValue && s.slaUnit ? slaDueAt(openedAt, s.slaValue, s.slaUnit) : null,
         openedAt,
+        followsUp: input.followsUp ?? null,
+        senderLimit: email.fromAddress ? { perHour: email.senderTicketLimit, sender: email.fromAddress } : null,
       });
-      await recordOutcome(sql, input.emailId, 'ticket_created', `ticket ${ticket.protocol}`);
-      return { protocol: ticket.protocol, created: ticket.created };
+      return { protocol: ticket.protocol, created: ticket.created, outcome: ticket.outcome, reason: ticket.reason };
     },
 
     /**

@@ -25,7 +25,7 @@ export async function findReceived(sql: Queryable, ref: EmailRef): Promise<Recei
            (SELECT min(d.id) FROM inbound_email d
              WHERE d.mailbox_id = e.mailbox_id AND md5(d.message_id) = md5(e.message_id)
                AND d.message_id = e.message_id AND d.id < e.id) AS duplicate_of
-      FROM inbound_email e LEFT JOIN ticket t ON t.source_email_id = e.id
+      FROM inbound_email e LEFT JOIN LATERAL ${TICKET_OF_EMAIL(sql)} t ON true
      WHERE e.mailbox_id = ${ref.mailboxId} AND e.uid_validity = ${ref.uidValidity} AND e.uid = ${ref.uid}`;
   if (!row) return undefined;
   const outcome = row.outcome && { outcome: row.outcome, reason: row.outcomeReason ?? '', ...(row.protocol ? { protocol: row.protocol } : {}) };
@@ -100,16 +100,51 @@ export interface EmailForTicket {
   fromAddress: string | null;
   textBody: string | null;
   receivedAt: string;
+  /** The mailbox's limit of new tickets per sender per hour (0: none). */
+  senderTicketLimit: number;
 }
 
 export async function getEmailForTicket(sql: Sql, emailId: number): Promise<EmailForTicket | undefined> {
   const [row] = await sql<EmailForTicket[]>`
-    SELECT mailbox_id, subject, from_address, text_body, received_at FROM inbound_email WHERE id = ${emailId}`;
+    SELECT e.mailbox_id, e.subject, e.from_address, e.text_body, e.received_at, m.sender_ticket_limit
+      FROM inbound_email e JOIN mailbox m ON m.id = e.mailbox_id WHERE e.id = ${emailId}`;
   return row;
 }
 
+/** Whether the mailbox acknowledges new tickets (SPEC §4.11). */
+export async function acknowledges(sql: Queryable, mailboxId: number): Promise<boolean> {
+  const [row] = await sql<{ acknowledge: boolean }[]>`SELECT acknowledge FROM mailbox WHERE id = ${mailboxId}`;
+  return row?.acknowledge ?? false;
+}
+
+/** What threading reads of a parsed e-mail (SPEC §4.4): its mailbox, sender, subject and own header section. */
+export async function getEmailForThreading(sql: Queryable, emailId: number): Promise<{ mailboxId: number; fromAddress: string | null; subject: string | null; headerBlock: Buffer } | undefined> {
+  const [row] = await sql<{ mailboxId: number; fromAddress: string | null; subject: string | null; headerBlock: Buffer }[]>`
+    SELECT e.mailbox_id, e.from_address, e.subject, ${HEADER_BLOCK(sql)} AS header_block FROM inbound_email e WHERE e.id = ${emailId}`;
+  return row;
+}
+
+/**
+ * Ends an e-mail `ignored` (automatic mail, SPEC §4.2) in one transaction: what its header
+ * section says is kept where the parse did not store it, and `alsoIn` (a bounce's event on
+ * its ticket) is written with the outcome.
+ */
+export async function settleIgnored(
+  sql: Sql,
+  emailId: number,
+  reason: string,
+  fields: Pick<ParsedFields, 'subject' | 'fromAddress' | 'fromName' | 'sentAt'> | undefined,
+  alsoIn?: (tx: Queryable) => Promise<void>,
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    if (fields) await fillReadableFields(tx, emailId, fields);
+    if (alsoIn) await alsoIn(tx);
+    await recordOutcome(tx, emailId, 'ignored', reason);
+  });
+}
+
 /** The first recorded outcome stands: a replayed workflow cannot rewrite history. */
-export async function recordOutcome(sql: Sql, emailId: number, outcome: EmailOutcome, reason: string): Promise<void> {
+export async function recordOutcome(sql: Queryable, emailId: number, outcome: EmailOutcome, reason: string): Promise<void> {
   // A reason quotes the message (a sender, a parse error): it must be storable whatever it holds.
   const storable = storableText(reason).slice(0, 2000);
   await sql`
@@ -137,7 +172,7 @@ export async function listEmails(sql: Queryable, f: Omit<EmailListQuery, 'outcom
   const rows = await sql<Email[]>`
     SELECT e.id, e.mailbox_id, e.uid_validity, e.uid, e.message_id, e.size, e.received_at, e.subject, e.from_address,
            e.outcome, e.outcome_reason, t.protocol
-      FROM inbound_email e LEFT JOIN ticket t ON t.source_email_id = e.id
+      FROM inbound_email e LEFT JOIN LATERAL ${TICKET_OF_EMAIL(sql)} t ON true
      WHERE ${where(sql, [
        f.mailboxId !== undefined && sql`e.mailbox_id = ${f.mailboxId}`,
        f.outcome !== undefined && sql`e.outcome = ${f.outcome}`,
@@ -150,6 +185,13 @@ export async function listEmails(sql: Queryable, f: Omit<EmailListQuery, 'outcom
   return { items, nextBefore: rows.length > f.limit ? (items.at(-1)?.id ?? null) : null };
 }
 
+
+/** The protocol of the ticket an e-mail (`e`) opened, or else of the one it was appended to: a subquery to join laterally. */
+const TICKET_OF_EMAIL = (sql: Queryable) => sql`
+  (SELECT x.protocol FROM ticket x WHERE x.source_email_id = e.id
+   UNION ALL
+   SELECT x.protocol FROM ticket_message m JOIN ticket x ON x.id = m.ticket_id WHERE m.email_id = e.id
+   LIMIT 1)`;
 
 /** Where the header block ends: the first empty line (CRLF CRLF, or LF LF in a bare-LF message). */
 const HEADER_BLOCK = (sql: Queryable) => sql`
@@ -166,7 +208,7 @@ export async function getEmail(sql: Queryable, id: number): Promise<EmailDetail 
                        'sha256', a.sha256, 'inline', a.inline, 'url', '/emails/' || e.id || '/attachments/' || a.id) ORDER BY a.position)
                        FROM email_attachment a WHERE a.email_id = e.id), '[]') AS attachments,
            '/emails/' || e.id || '/raw' AS raw_url
-      FROM inbound_email e LEFT JOIN ticket t ON t.source_email_id = e.id
+      FROM inbound_email e LEFT JOIN LATERAL ${TICKET_OF_EMAIL(sql)} t ON true
      WHERE e.id = ${id}`;
   if (!row) return undefined;
   const { headerBlock, ...email } = row;

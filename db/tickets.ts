@@ -1,4 +1,6 @@
 import { formatProtocol } from '../domain/protocol.js';
+import { recordOutcome } from './inbound-emails.js';
+import { appendEmail, ticketOfEmail } from './ticket-messages.js';
 import type { Ticket, TicketFilters } from '../schemas/tickets.js';
 import type { Queryable, Sql } from './client.js';
 import { where, type Fragment } from './crud.js';
@@ -15,39 +17,79 @@ export interface NewEmailTicket {
   sectorId: number | null;
   slaDueAt: Date | null;
   openedAt: Date;
+  /** A closed or cancelled ticket the e-mail replied to: the new ticket links to it (SPEC §4.4). */
+  followsUp?: { ticketId: number; protocol: string; status: string } | null;
+  /**
+   * Loop protection: past this many new tickets of the customer in the mailbox within the hour
+   * before `openedAt`, the e-mail is appended to the customer's latest ticket instead (0: no limit).
+   */
+  senderLimit?: { perHour: number; sender: string } | null;
 }
 
 export interface CreatedTicket {
   ticketId: number;
   protocol: string;
+  /** False when an earlier run of the same step made it (or appended the e-mail). */
   created: boolean;
+  /** The e-mail's recorded outcome: its ticket, or appended to its sender's latest one (`senderLimit`). */
+  outcome: 'ticket_created' | 'appended_to_ticket';
+  reason: string;
 }
 
 /**
  * One ticket per source e-mail, however often this runs: the unique source_email_id
- * decides, so a retried activity returns the ticket the first attempt made.
+ * decides, so a retried activity returns the ticket the first attempt made. The e-mail's
+ * outcome is recorded in the same transaction (issue 8: a ticket never exists without it).
  */
 export async function createTicketFromEmail(sql: Sql, t: NewEmailTicket): Promise<CreatedTicket> {
   return sql.begin(async (tx) => {
-    const [existing] = await tx<{ id: number; protocol: string }[]>`SELECT id, protocol FROM ticket WHERE source_email_id = ${t.sourceEmailId}`;
-    if (existing) return { ticketId: existing.id, protocol: existing.protocol, created: false };
+    const done = await ticketOfEmail(tx, t.sourceEmailId);
+    if (done) return { ticketId: done.ticketId, protocol: done.protocol, created: false, outcome: done.appended ? 'appended_to_ticket' : 'ticket_created', reason: done.reason };
+    const limit = t.senderLimit?.perHour ?? 0;
+    if (limit > 0) {
+      // Serialised per customer and mailbox, so two e-mails at once cannot both pass the limit.
+      await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`ticket-limit:${t.mailboxId}:${t.customerId}`}, 0))`;
+      const [recent] = await tx<{ n: number; latestId: number | null; latestProtocol: string | null }[]>`
+        SELECT (SELECT count(*)::int FROM ticket
+                 WHERE customer_id = ${t.customerId} AND mailbox_id = ${t.mailboxId} AND created_at > ${t.openedAt}::timestamptz - interval '1 hour') AS n,
+               l.id AS latest_id, l.protocol AS latest_protocol
+          FROM (SELECT 1) one
+          LEFT JOIN LATERAL (SELECT id, protocol FROM ticket WHERE customer_id = ${t.customerId} AND mailbox_id = ${t.mailboxId} ORDER BY id DESC LIMIT 1) l ON true`;
+      if (recent && recent.n >= limit && recent.latestId !== null) {
+        const reason = `${t.senderLimit!.sender} opened ${recent.n} tickets in this mailbox within the hour (limit ${limit}): appended to its latest ticket ${recent.latestProtocol}`;
+        await appendEmail(tx, { ticketId: recent.latestId, emailId: t.sourceEmailId, via: 'sender_limit', reason });
+        return { ticketId: recent.latestId, protocol: recent.latestProtocol!, created: false, outcome: 'appended_to_ticket', reason };
+      }
+    }
     const [seq] = await tx<{ n: number }[]>`SELECT nextval('protocol_sequence') AS n`;
     const protocol = formatProtocol(t.openedAt.getUTCFullYear(), seq!.n);
     const [inserted] = await tx<{ id: number }[]>`
       INSERT INTO ticket (protocol, subject, description, customer_id, channel, mailbox_id, source_email_id,
-                          creator_user_id, occurrence_type_id, occurrence_id, sector_id, sla_due_at, created_at, updated_at)
+                          creator_user_id, occurrence_type_id, occurrence_id, sector_id, sla_due_at, follows_up_ticket_id, created_at, updated_at)
       VALUES (${protocol}, ${t.subject}, ${t.description}, ${t.customerId}, 'email', ${t.mailboxId}, ${t.sourceEmailId},
-              ${t.creatorUserId}, ${t.occurrenceTypeId}, ${t.occurrenceId}, ${t.sectorId}, ${t.slaDueAt}, ${t.openedAt}, ${t.openedAt})
+              ${t.creatorUserId}, ${t.occurrenceTypeId}, ${t.occurrenceId}, ${t.sectorId}, ${t.slaDueAt}, ${t.followsUp?.ticketId ?? null}, ${t.openedAt}, ${t.openedAt})
       ON CONFLICT (source_email_id) DO NOTHING
       RETURNING id`;
     if (!inserted) {
-      const [raced] = await tx<{ id: number; protocol: string }[]>`SELECT id, protocol FROM ticket WHERE source_email_id = ${t.sourceEmailId}`;
-      return { ticketId: raced!.id, protocol: raced!.protocol, created: false };
+      // Another attempt of the same step committed it meanwhile.
+      const raced = await ticketOfEmail(tx, t.sourceEmailId);
+      if (!raced) throw new Error(`the ticket of e-mail ${t.sourceEmailId} vanished`);
+      return { ticketId: raced.ticketId, protocol: raced.protocol, created: false, outcome: 'ticket_created', reason: raced.reason };
     }
+    const followsUp = t.followsUp ? { followsUp: t.followsUp.protocol } : {};
     await tx`
       INSERT INTO ticket_event (ticket_id, kind, actor, at, data)
-      VALUES (${inserted.id}, 'created', 'system:email', ${t.openedAt}, ${tx.json({ emailId: t.sourceEmailId })})`;
-    return { ticketId: inserted.id, protocol, created: true };
+      VALUES (${inserted.id}, 'created', 'system:email', ${t.openedAt}, ${tx.json({ emailId: t.sourceEmailId, ...followsUp })})`;
+    if (t.followsUp) {
+      // The old ticket's timeline says where its conversation went on.
+      await tx`
+        INSERT INTO ticket_event (ticket_id, kind, actor, at, data, key)
+        VALUES (${t.followsUp.ticketId}, 'followed_up', 'system:email', ${t.openedAt}, ${tx.json({ emailId: t.sourceEmailId, by: protocol })}, ${`followed_up:${protocol}`})
+        ON CONFLICT DO NOTHING`;
+    }
+    const reason = t.followsUp ? `ticket ${protocol}, following up ${t.followsUp.status} ticket ${t.followsUp.protocol}` : `ticket ${protocol}`;
+    await recordOutcome(tx, t.sourceEmailId, 'ticket_created', reason);
+    return { ticketId: inserted.id, protocol, created: true, outcome: 'ticket_created', reason };
   });
 }
 
@@ -77,10 +119,10 @@ const TICKET_FIELDS = (sql: Queryable) => sql`
   'createdAt', ${iso(sql, sql`t.created_at`)}, 'updatedAt', ${iso(sql, sql`t.updated_at`)}`;
 
 /**
- * The e-mails of a ticket, as a condition on `e` (inbound_email) and `t`: for now the one it
- * was opened from; replies appended to it will join here.
+ * The e-mails of a ticket, as a condition on `e` (inbound_email) and `t`: the one it was opened
+ * from and those appended to it (db/ticket-messages.ts).
  */
-const TICKET_EMAILS = (sql: Queryable) => sql`e.id = t.source_email_id`;
+const TICKET_EMAILS = (sql: Queryable) => sql`e.id IN (SELECT t.source_email_id UNION ALL SELECT tm.email_id FROM ticket_message tm WHERE tm.ticket_id = t.id)`;
 
 export interface TicketListOptions extends TicketFilters {
   /** Keyset pagination: tickets older than (id below) this ticket id. */

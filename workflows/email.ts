@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
+import type { Received } from '../activities/receive.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
 import { UNPROCESSABLE } from '../contracts/failures.js';
 import { ticketWorkflowId, type EmailRef } from '../contracts/workflow-ids.js';
@@ -47,6 +48,8 @@ async function runSteps(ref: EmailRef): Promise<RecordedOutcome> {
   if (received.duplicateOf !== null) {
     return record({ outcome: 'ignored', reason: `duplicate of e-mail ${received.duplicateOf} (same Message-ID)` });
   }
+  // Histories recorded before classification, threading and acknowledgements replay the steps below.
+  if (patched(INBOUND_PATCH)) return inbound(received, record);
   try {
     const parsed = await act.parseEmail(received.emailId);
     upsertSearchAttributes([{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }]);
@@ -69,6 +72,56 @@ async function runSteps(ref: EmailRef): Promise<RecordedOutcome> {
   }
 }
 
+/**
+ * SPEC §4.2–§4.11 with issue 8: automatic mail ignored before it is parsed, replies threaded to
+ * their ticket, loop protection, the outcome recorded with the ticket, and the acknowledgement.
+ */
+async function inbound(received: Received, record: (o: RecordedOutcome) => Promise<RecordedOutcome>): Promise<RecordedOutcome> {
+  const { emailId } = received;
+  try {
+    const automatic = await act.classifyEmail(emailId);
+    if (automatic) return automatic;
+    const parsed = await act.parseEmail(emailId);
+    upsertSearchAttributes([{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }]);
+    setCurrentDetails(`From ${parsed.fromAddress}: «${parsed.subject ?? '(no subject)'}»`);
+    const thread = await act.threadEmail(emailId);
+    if (thread.appended) {
+      upsertSearchAttributes([{ key: Protocol, value: thread.protocol }]);
+      await act.tellTicketOfReply({ protocol: thread.protocol, emailId });
+      return { outcome: 'appended_to_ticket', reason: thread.reason, protocol: thread.protocol };
+    }
+    if (!received.autoConvert) {
+      const replied = thread.followsUp ? ` (it replies to ${thread.followsUp.status} ticket ${thread.followsUp.protocol})` : '';
+      return record({ outcome: 'pre_ticket', reason: `automatic conversion is off for this mailbox${replied}` });
+    }
+    const customer = await act.resolveCustomer(emailId);
+    // Records the outcome together with the ticket (or the append, past the sender's hourly limit).
+    const ticket = await act.openTicketFromEmail({ emailId, customerId: customer.customerId, followsUp: thread.followsUp });
+    upsertSearchAttributes([{ key: Protocol, value: ticket.protocol }]);
+    const reason = ticket.reason ?? `ticket ${ticket.protocol}`;
+    if (ticket.outcome === 'appended_to_ticket') return { outcome: 'appended_to_ticket', reason, protocol: ticket.protocol };
+    await startSolution(ticket.protocol);
+    const distributed = await distribute(ticket.protocol);
+    await handOver(ticket.protocol, distributed?.waiting ? distributed.reason : undefined);
+    if (received.acknowledge) await acknowledge(ticket.protocol);
+    return { outcome: 'ticket_created', reason, protocol: ticket.protocol };
+  } catch (err) {
+    if (!isUnprocessable(err)) throw err;
+    return record({ outcome: 'quarantined', reason: err.cause?.message ?? err.message });
+  }
+}
+
+/** SPEC §4.11: the customer hears the protocol; whatever happens to that e-mail, the ticket stands. */
+async function acknowledge(protocol: string): Promise<void> {
+  try {
+    const ack = await act.acknowledgeTicket({ protocol });
+    setCurrentDetails([getCurrentDetails(), ack.sent ? `Acknowledged: ${ack.reason}` : `Not acknowledged: ${ack.reason}`].join('\n\n'));
+  } catch (err) {
+    if (!isUnprocessable(err)) throw err;
+  }
+}
+
+const INBOUND_PATCH = 'inbound-threading';
 const DISTRIBUTION_PATCH = 'distribute-after-ticket';
 const LIFECYCLE_PATCH = 'ticket-lifecycle';
 
