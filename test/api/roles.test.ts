@@ -27,7 +27,7 @@ describe('who may call what', () => {
   it('knows a good number of routes, each with its roles', () => {
     const routes = api.app.routeAccess;
     expect(routes.filter((r) => r.roles !== 'public').length).toBeGreaterThan(5);
-    expect(routes.filter((r) => r.roles === 'public').map((r) => r.url)).toEqual(['/health', '/ready']);
+    expect(routes.filter((r) => r.roles === 'public').map((r) => r.url)).toEqual(['/health', '/ready', '/inbound/:mailbox']);
   });
 
   it('serves the docs without a key', async () => {
