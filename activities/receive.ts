@@ -1,12 +1,13 @@
 import type { SecretBox } from '../config/secret-box.js';
 import type { Sql } from '../db/client.js';
-import { acknowledges, findReceived } from '../db/inbound-emails.js';
+import { acknowledges, fillReadableFields, findReceived, storedHeaderSection } from '../db/inbound-emails.js';
 import { getMailbox } from '../db/mailboxes.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
 import type { EmailRef } from '../contracts/workflow-ids.js';
 import { fetchAndStore } from './fetch-mail.js';
 import { unprocessable } from './failures.js';
 import { withMailboxImap } from './imap.js';
+import { readableFields } from './readable-header.js';
 
 export interface Received {
   emailId: number;
@@ -40,6 +41,11 @@ export function createReceiveActivities(deps: { sql: Sql; secrets: SecretBox }) 
         });
         stored = await findReceived(sql, ref);
         if (!stored) throw new Error(`e-mail ${ref.mailboxId}:${ref.uidValidity}:${ref.uid} was not stored`);
+      }
+      // Settled when it was stored (quarantined for its size, say): what its header says is kept, as for any other.
+      if (stored.outcome && (stored.outcome.outcome === 'quarantined' || stored.outcome.outcome === 'ignored')) {
+        const fields = await readableFields(await storedHeaderSection(sql, stored.emailId));
+        if (fields) await fillReadableFields(sql, stored.emailId, fields);
       }
       return { emailId: stored.emailId, duplicateOf: stored.duplicateOf, autoConvert: mailbox.autoConvert, acknowledge: await acknowledges(sql, ref.mailboxId), settled: stored.outcome };
     },

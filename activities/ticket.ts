@@ -49,7 +49,8 @@ export function createTicketActivities(deps: { sql: Sql; now?: () => Date }) {
       const ticket = await createTicketFromEmail(sql, {
         sourceEmailId: input.emailId,
         subject: email.subject?.trim() || '(no subject)',
-        description: email.textBody || '(empty message)',
+        // SPEC §4.7: the e-mail's body, empty when it is (a placeholder would read as the customer's words).
+        description: email.textBody ?? '',
         customerId: input.customerId,
         mailboxId: email.mailboxId,
         creatorUserId: s.creatorUserId,
