@@ -3,7 +3,7 @@ import { OAuthRefusedError, refreshAccessToken } from '../clients/oauth-token.js
 import type { SecretBox } from '../config/secret-box.js';
 import { MAILBOX_AUTH_REFUSED } from '../contracts/failures.js';
 import type { Sql } from '../db/client.js';
-import { getMailboxImapAuth, lockMailboxOAuth, replaceRefreshToken, type MailboxOAuth } from '../db/mailbox-oauth.js';
+import { getMailboxImapAuth, lockMailboxOAuth, replaceRefreshToken, type MailboxOAuth } from '../db/mailboxes.js';
 
 /** An access token is replaced this long before it expires (or at half its life, if that is sooner). */
 export const REFRESH_MARGIN_MS = 60_000;

@@ -1,8 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import type { SecretBox } from '../config/secret-box.js';
 import type { Sql } from '../db/client.js';
-import { getMailboxImapAuth, type MailboxOAuth } from '../db/mailbox-oauth.js';
-import type { ImapSettings, SealedImapSettings } from '../db/mailboxes.js';
+import { getMailboxImapAuth, type ImapSettings, type MailboxOAuth, type SealedImapSettings } from '../db/mailboxes.js';
 import { workerAccessTokens, type AccessTokenCache } from './access-tokens.js';
 import { unprocessable } from './failures.js';
 
