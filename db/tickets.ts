@@ -119,10 +119,11 @@ const TICKET_FIELDS = (sql: Queryable) => sql`
   'createdAt', ${iso(sql, sql`t.created_at`)}, 'updatedAt', ${iso(sql, sql`t.updated_at`)}`;
 
 /**
- * The e-mails of a ticket, as a condition on `e` (inbound_email) and `t`: the one it was opened
- * from and those appended to it (db/ticket-messages.ts).
+ * The ids of a ticket's e-mails (`te.email_id`), as a FROM item over `t` (ticket): the one it
+ * was opened from and those appended to it (db/ticket-messages.ts). Each is then looked up by
+ * its key (an `IN` over the union hashed every e-mail of the table).
  */
-const TICKET_EMAILS = (sql: Queryable) => sql`e.id IN (SELECT t.source_email_id UNION ALL SELECT tm.email_id FROM ticket_message tm WHERE tm.ticket_id = t.id)`;
+const TICKET_EMAILS = (sql: Queryable) => sql`(SELECT t.source_email_id AS email_id UNION ALL SELECT tm.email_id FROM ticket_message tm WHERE tm.ticket_id = t.id) te`;
 
 export interface TicketListOptions extends TicketFilters {
   /** Keyset pagination: tickets older than (id below) this ticket id. */
@@ -168,11 +169,11 @@ export async function getTicketJson(sql: Queryable, protocol: string): Promise<s
                     'id', e.id, 'from', json_build_object('address', e.from_address, 'name', e.from_name),
                     'to', COALESCE(e.to_addresses, '{}'), 'subject', e.subject, 'sentAt', ${iso(sql, sql`e.sent_at`)},
                     'receivedAt', ${iso(sql, sql`e.received_at`)}, 'text', e.text_body) ORDER BY e.id)
-                    FROM inbound_email e WHERE ${TICKET_EMAILS(sql)}), '[]'),
+                    FROM ${TICKET_EMAILS(sql)} JOIN inbound_email e ON e.id = te.email_id), '[]'),
       'attachments', COALESCE((SELECT json_agg(json_build_object(
                     'id', a.id, 'emailId', a.email_id, 'filename', a.filename, 'contentType', a.content_type, 'size', a.size,
                     'sha256', a.sha256, 'inline', a.inline, 'url', '/tickets/' || t.protocol || '/attachments/' || a.id) ORDER BY a.email_id, a.position)
-                    FROM email_attachment a JOIN inbound_email e ON e.id = a.email_id WHERE ${TICKET_EMAILS(sql)}), '[]'),
+                    FROM ${TICKET_EMAILS(sql)} JOIN email_attachment a ON a.email_id = te.email_id), '[]'),
       'steps', COALESCE((SELECT json_agg(json_build_object(
                     'id', st.id, 'position', st.position, 'flow', st.flow, 'name', st.name, 'sector', ${ref(sql, 'sector', 'sector_id', 'st')},
                     'status', st.status, 'sla', CASE WHEN st.sla_value IS NULL THEN NULL ELSE json_build_object('dueAt', ${iso(sql, sql`st.sla_due_at`)}, 'state', st.sla_state) END,
@@ -201,7 +202,7 @@ export interface AttachmentContent {
 export async function getTicketAttachment(sql: Queryable, protocol: string, attachmentId: number): Promise<AttachmentContent | undefined> {
   const [row] = await sql<AttachmentContent[]>`
     SELECT a.filename, a.content_type, a.content
-      FROM ticket t JOIN inbound_email e ON ${TICKET_EMAILS(sql)} JOIN email_attachment a ON a.email_id = e.id
+      FROM ticket t CROSS JOIN LATERAL ${TICKET_EMAILS(sql)} JOIN email_attachment a ON a.email_id = te.email_id
      WHERE t.protocol = ${protocol} AND a.id = ${attachmentId}`;
   return row;
 }
