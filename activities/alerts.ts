@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createMailer, type SmtpSettings } from '../clients/smtp.js';
 import { postWebhook } from '../clients/webhook.js';
 import type { SecretBox } from '../config/secret-box.js';
+import { alertMessageId } from '../domain/bounce.js';
 import {
   deliveryToSend,
   markDelivered,
@@ -149,7 +150,7 @@ export function createAlertActivities(deps: AlertDeps) {
         to: d.recipients,
         subject,
         text,
-        messageId: `<alert-${d.firingId}@mailtrack>`,
+        messageId: alertMessageId(d.firingId),
         // RFC 3834: no vacation replies, no loops; Exchange reads its own header for the same.
         headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
       });

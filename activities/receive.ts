@@ -6,7 +6,7 @@ import type { RecordedOutcome } from '../domain/email-outcome.js';
 import type { EmailRef } from '../contracts/workflow-ids.js';
 import { fetchAndStore } from './fetch-mail.js';
 import { unprocessable } from './failures.js';
-import { withMailboxImap } from './imap.js';
+import { withMailboxConnection } from './imap.js';
 import { readableFields } from './readable-header.js';
 
 export interface Received {
@@ -31,7 +31,7 @@ export function createReceiveActivities(deps: { sql: Sql; secrets: SecretBox }) 
       if (!mailbox) throw unprocessable(`mailbox ${ref.mailboxId} does not exist`);
       let stored = await findReceived(sql, ref);
       if (!stored) {
-        await withMailboxImap(mailbox.imap, secrets, async (client) => {
+        await withMailboxConnection({ sql, secrets }, mailbox, async (client) => {
           const lock = await client.getMailboxLock(mailbox.imap.folder, { readOnly: true });
           try {
             await fetchAndStore(sql, client, ref, [ref.uid]);
