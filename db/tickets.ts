@@ -165,6 +165,8 @@ export async function listTickets(sql: Queryable, f: TicketListOptions): Promise
 export async function getTicketJson(sql: Queryable, protocol: string): Promise<string | undefined> {
   const [row] = await sql<{ doc: string }[]>`
     SELECT json_build_object(${TICKET_FIELDS(sql)}, 'description', t.description,
+      'followsUp', (SELECT f.protocol FROM ticket f WHERE f.id = t.follows_up_ticket_id),
+      'followedUpBy', COALESCE((SELECT json_agg(n.protocol ORDER BY n.id) FROM ticket n WHERE n.follows_up_ticket_id = t.id), '[]'),
       'messages', COALESCE((SELECT json_agg(json_build_object(
                     'id', e.id, 'from', json_build_object('address', e.from_address, 'name', e.from_name),
                     'to', COALESCE(e.to_addresses, '{}'), 'subject', e.subject, 'sentAt', ${iso(sql, sql`e.sent_at`)},

@@ -114,7 +114,9 @@ export const ticketStep = z
 export const ticketDetail = ticket
   .extend({
     description: z.string(),
-    messages: z.array(ticketMessage).describe('the original e-mail and the later ones, oldest first'),
+    followsUp: z.string().nullable().describe('the protocol of the closed or cancelled ticket this one follows up (a reply to it opened this one, SPEC §4.4)'),
+    followedUpBy: z.array(z.string()).describe('the protocols of the tickets opened by replies after this one was closed or cancelled'),
+    messages: z.array(ticketMessage).describe('the original e-mail and the replies appended to it, oldest first'),
     attachments: z.array(attachment),
     steps: z.array(ticketStep).describe('the solution\'s steps in the order they run, and where each stands (empty when the ticket runs no solution)'),
     alerts: z

@@ -82,7 +82,7 @@ export function ticketRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         schema: {
           summary: 'One ticket by its protocol, with its messages, attachments, steps and timeline',
           description:
-            '`messages` are the e-mails of the ticket, oldest first (for now the one it was opened from); `attachments` are those of its ' +
+            '`messages` are the e-mails of the ticket, oldest first (the one it was opened from, then the replies appended to it); `attachments` are those of its ' +
             'messages, each with the `url` that downloads it; `timeline` is every recorded event, oldest first.',
           tags: ['tickets'],
           params: protocolPath,

@@ -181,6 +181,8 @@ describe('GET /tickets/:protocol', () => {
       status: 'open',
       subject: 'with a file',
       description: 'See the file.',
+      followsUp: null,
+      followedUpBy: [],
       channel: 'email',
       customer,
       mailbox: { id: cfg.mailboxId, name: expect.any(String) },

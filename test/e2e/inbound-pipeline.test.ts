@@ -212,6 +212,9 @@ describe('threading (SPEC §4.4)', () => {
     expect((await ticket(late.protocol!)).timeline[0]).toMatchObject({ kind: 'created', data: { followsUp: first.protocol } });
     expect((await ticket(first.protocol)).timeline.at(-1)).toMatchObject({ kind: 'followed_up', data: { by: late.protocol } });
     expect((await ticket(first.protocol)).messages).toHaveLength(1);
+    // The link, both ways, in the ticket detail.
+    expect(await ticket(late.protocol!)).toMatchObject({ followsUp: first.protocol, followedUpBy: [] });
+    expect(await ticket(first.protocol)).toMatchObject({ followsUp: null, followedUpBy: [late.protocol] });
   });
 });
 
