@@ -13,6 +13,7 @@ import { createParseActivities } from './parse.js';
 import { createReceiveActivities } from './receive.js';
 import { createThreadActivities } from './thread.js';
 import { createTicketActivities } from './ticket.js';
+import { createTriageActivities } from './triage.js';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -44,6 +45,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAssignmentActivities(deps),
     ...createLifecycleActivities(deps),
     ...createAlertActivities({ sql: deps.sql, secrets: deps.secrets, ...deps.alerts }),
+    ...createTriageActivities(deps),
   });
 }
 

@@ -20,6 +20,7 @@ import { contractsRoutes } from './routes/contracts.js';
 import { customersRoutes } from './routes/customers.js';
 import { ticketFiltersRoutes } from './routes/ticket-filters.js';
 import { emailRoutes } from './routes/emails.js';
+import { preTicketRoutes } from './routes/pre-tickets.js';
 import { inboundRoutes } from './routes/inbound.js';
 import { healthRoutes } from './routes/health.js';
 import { sectorRoutes } from './routes/sectors.js';
@@ -49,6 +50,7 @@ const ROUTES = [
   stepRoutes,
   ticketFiltersRoutes,
   emailRoutes,
+  preTicketRoutes,
   inboundRoutes,
 ];
 

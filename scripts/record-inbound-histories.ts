@@ -4,7 +4,8 @@
  * `scripts/record-histories.ts` and in the same format: automatic mail ignored, a bounce of our
  * acknowledgement linked to its ticket, a ticket acknowledged, a reply appended (and its
  * ticket's workflow told), a reply to a closed ticket opening a linked one, an e-mail past its
- * sender's hourly limit, a pre-ticket and a quarantine on the new path.
+ * sender's hourly limit, a pre-ticket and a quarantine on the new path; and the pre-ticket
+ * converted through the API (the workflow `convertPreTicket`, SPEC §4.5).
  *
  *   npx tsx scripts/record-inbound-histories.ts [--tag <name>]
  *
@@ -60,6 +61,7 @@ const CASES = [
   'processEmail-appended-sender-limit',
   'processEmail-pre-ticket-inbound',
   'processEmail-quarantined-inbound',
+  'convertPreTicket-converted',
 ] as const;
 type Case = (typeof CASES)[number];
 const storedCases = new Set((await readdir(OUT_DIR).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).map((f) => f.split('.')[0]!));
@@ -184,6 +186,20 @@ try {
   await emailCase('processEmail-appended-sender-limit', autoImap, auto.mailboxId, rawMail({ from: 'bia@customer.example', subject: 'Another question', messageId: '<another@record.example>' }), 'appended_to_ticket');
 
   await emailCase('processEmail-pre-ticket-inbound', triageImap, triage.mailboxId, rawMail({ subject: 'Triage me', messageId: '<triage-inbound@record.example>' }), 'pre_ticket');
+  // The pre-ticket converted by an admin (SPEC §4.5): the workflow triage:<emailId>, with distribution and the ticket's workflow.
+  {
+    const c: Case = 'convertPreTicket-converted';
+    await sql`UPDATE mailbox SET auto_distribute = true, distribution_target = 'sector' WHERE id = ${triage.mailboxId}`;
+    const [pre] = await sql<{ id: number }[]>`SELECT id FROM inbound_email WHERE message_id = '<triage-inbound@record.example>' AND mailbox_id = ${triage.mailboxId}`;
+    const res = await api('POST', `/pre-tickets/${pre!.id}/convert`, { occurrenceTypeId: triage.occurrenceTypeId, occurrenceId: triage.occurrenceId });
+    if (res.status !== 201) throw new Error(`POST /pre-tickets/${pre!.id}/convert: ${res.status} ${JSON.stringify(res.body)}`);
+    const history = await client.workflow.getHandle(`triage:${pre!.id}`).fetchHistory();
+    if (wanted.has(c)) {
+      const file = join(OUT_DIR, `${c}${tag}.json`);
+      await writeFile(file, `${historyToJSON(history).replaceAll(`${ROOT.replace(/\/$/, '')}/`, '')}\n`, { flag: 'wx' });
+      log(`${relative(ROOT, file)}: ${history.events?.length} events`);
+    }
+  }
   await emailCase('processEmail-quarantined-inbound', autoImap, auto.mailboxId, rawMail({ from: '', subject: 'Nobody sent this', messageId: '<nobody-inbound@record.example>' }), 'quarantined');
 
   for (const m of [auto, triage]) await client.workflow.getHandle(mailboxWorkflowId(m.mailboxId)).terminate('histories recorded');

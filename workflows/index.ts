@@ -4,3 +4,4 @@ export { watchMailbox } from './mailbox.js';
 export { assignPool } from './assigner.js';
 export { ticketLifecycle } from './ticket.js';
 export { deliverAlert } from './alert-delivery.js';
+export { convertPreTicket } from './triage.js';
