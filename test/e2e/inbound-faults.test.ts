@@ -161,16 +161,17 @@ describe('inbound mail under faults', () => {
     // a killed worker's activities come back after their timeouts: 30 s heartbeat for the
     // watcher, 2 min start-to-close for an e-mail's steps).
     const faults = (async () => {
+      // First the IMAP cut, while the watcher is surely connected: after a kill it is away
+      // until its heartbeat times out.
+      await sleep(3_000);
+      await cutImap();
       await sleep(5_000);
       await killWorker(1);
-      await sleep(10_000);
-      await restartTemporal();
       await sleep(7_000);
+      await restartTemporal();
+      await sleep(6_000);
       await killWorker(2);
-      // The watcher is back on the third worker after its heartbeat timeout.
-      await sleep(10_000);
-      await cutImap();
-      await sleep(8_000);
+      await sleep(12_000);
       await killWorker(3);
     })();
     // Awaited after the last APPEND; a failure meanwhile is not an unhandled rejection.
