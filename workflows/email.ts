@@ -126,7 +126,7 @@ const DISTRIBUTION_PATCH = 'distribute-after-ticket';
 const LIFECYCLE_PATCH = 'ticket-lifecycle';
 
 /** SPEC §5: the ticket goes to its pool's least loaded member; a ticket that cannot be handed out stays created. */
-async function distribute(protocol: string): Promise<{ waiting: boolean; reason: string } | undefined> {
+export async function distribute(protocol: string): Promise<{ waiting: boolean; reason: string } | undefined> {
   try {
     const assigned = await act.assignTicket({ protocol });
     if (assigned.login) upsertSearchAttributes([{ key: Assignee, value: assigned.login }]);
@@ -150,7 +150,7 @@ async function startSolution(protocol: string): Promise<void> {
  * The ticket's own workflow takes over (SPEC §6–§8); it outlives this one. It may be running
  * already (the API starts it for an action that came first): then there is nothing to do.
  */
-async function handOver(protocol: string, unassignedReason: string | undefined): Promise<void> {
+export async function handOver(protocol: string, unassignedReason: string | undefined): Promise<void> {
   try {
     await startChild(ticketLifecycle, {
       workflowId: ticketWorkflowId(protocol),

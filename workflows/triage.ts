@@ -1,11 +1,8 @@
-import { ActivityFailure, ApplicationFailure, ParentClosePolicy, proxyActivities, setCurrentDetails, startChild, upsertSearchAttributes } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { UNPROCESSABLE } from '../contracts/failures.js';
-import { Assignee, Protocol } from '../contracts/search-attributes.js';
+import { Protocol } from '../contracts/search-attributes.js';
 import type { PreTicketConversionRequest, PreTicketConversionResult } from '../contracts/triage.js';
-import { ticketWorkflowId } from '../contracts/workflow-ids.js';
-import { ticketLifecycle } from './ticket.js';
+import { distribute, handOver } from './email.js';
 
 // Transient failures (database down) are retried for as long as they last.
 const act = proxyActivities<Activities>({
@@ -29,27 +26,9 @@ export async function convertPreTicket(request: PreTicketConversionRequest): Pro
   }
   const { protocol } = result;
   upsertSearchAttributes([{ key: Protocol, value: protocol }]);
-  // Also for a conversion an earlier run made: both steps do nothing the second time.
-  const details = [`Converted by ${result.by} into ticket ${protocol}`];
-  let unassignedReason: string | undefined;
-  try {
-    const assigned = await act.assignTicket({ protocol });
-    if (assigned.login) upsertSearchAttributes([{ key: Assignee, value: assigned.login }]);
-    if (assigned.distributed) details.push(assigned.login ? `Assigned to ${assigned.login}: ${assigned.reason}` : `Not assigned: ${assigned.reason}`);
-    if (assigned.distributed && assigned.userId === null) unassignedReason = assigned.reason;
-  } catch (err) {
-    if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === UNPROCESSABLE)) throw err;
-  }
-  try {
-    await startChild(ticketLifecycle, {
-      workflowId: ticketWorkflowId(protocol),
-      args: [{ protocol, ...(unassignedReason ? { unassignedReason } : {}) }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
-  } catch (err) {
-    // Running already: an action on the ticket came first and started it.
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
-  setCurrentDetails(details.join('\n\n'));
+  // Also for a conversion an earlier run made: both steps do nothing the second time (as for an e-mail).
+  setCurrentDetails(`Converted by ${result.by} into ticket ${protocol}`);
+  const distributed = await distribute(protocol);
+  await handOver(protocol, distributed?.waiting ? distributed.reason : undefined);
   return result;
 }
