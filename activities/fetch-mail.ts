@@ -1,5 +1,6 @@
 import type { ImapFlow } from 'imapflow';
-import type { Sql } from '../db/client.js';
+import type { Queryable, Sql } from '../db/client.js';
+import { RAW_PIECE_BYTES, stageRaw, type StagedRaw } from '../db/inbound-email-raw.js';
 import { storeReceived } from '../db/inbound-emails.js';
 import { getMaxMessageBytes } from '../db/mailboxes.js';
 import type { EmailRef } from '../contracts/workflow-ids.js';
@@ -16,6 +17,14 @@ const VANISHED = 'the message was no longer in the mailbox (or its UIDVALIDITY c
  */
 export const FETCH_GROUP_BYTES = 16 * 1024 * 1024;
 
+/**
+ * A message above this many bytes (by RFC822.SIZE) is downloaded and stored in pieces of
+ * RAW_PIECE_BYTES (`streamOne`). Below it, one FETCH for a group and one INSERT each: a message
+ * held whole costs about nine times its size at its peak (imapflow's copy, postgres.js's hex
+ * text and protocol buffer), measured at +272 MiB for 30 MB, so at most about 40 MiB here.
+ */
+export const STREAM_ABOVE_BYTES = 4 * 1024 * 1024;
+
 /** The message's own Message-ID, without a full parse (the parse may fail; this must not). */
 export function headerMessageId(raw: Buffer): string | null {
   return storableOrNull(ownMessageId(raw)) || null;
@@ -28,9 +37,10 @@ export function headerMessageId(raw: Buffer): string | null {
  * reason, so that one message never stops its mailbox. Anything else (connection lost) is
  * thrown, and the activity retried.
  */
-async function storeOne(sql: Sql, ref: EmailRef, raw: Buffer, quarantine: string | null): Promise<void> {
+async function storeOne(sql: Queryable, ref: EmailRef, raw: Buffer | StagedRaw, quarantine: string | null): Promise<void> {
   let refused: string | null = null;
-  for (const [body, messageId] of [[raw, headerMessageId(raw)], [raw, null], [Buffer.alloc(0), null]] as const) {
+  const ownId = headerMessageId(Buffer.isBuffer(raw) ? raw : raw.head);
+  for (const [body, messageId] of [[raw, ownId], [raw, null], [Buffer.alloc(0), null]] as const) {
     try {
       const reason = refused ? `the message could not be stored as received: ${refused}` : quarantine;
       await storeReceived(sql, ref, body, messageId, reason);
@@ -45,16 +55,43 @@ async function storeOne(sql: Sql, ref: EmailRef, raw: Buffer, quarantine: string
 }
 
 /**
- * The UIDs cut into FETCH commands of at most FETCH_GROUP_BYTES (by RFC822.SIZE), in order;
- * a message above that, or above the mailbox's limit, is fetched alone.
+ * Downloads one large message in pieces (imapflow's `download`: `BODY.PEEK[]<offset.length>`
+ * FETCHes, one piece in flight, with backpressure) and stores it in pieces (`stageRaw`), in one
+ * transaction: the e-mail appears whole or not at all, and the advisory lock of the Message-ID
+ * dedupe is taken only at the end, not held during the download. False when the server no
+ * longer has the message; a download cut short (the connection lost, the message expunged
+ * meanwhile) throws, and its transaction is rolled back.
  */
-export function fetchGroups(uids: number[], sizes: Map<number, number>, limit: number, groupBytes = FETCH_GROUP_BYTES): number[][] {
+async function streamOne(sql: Sql, client: ImapFlow, ref: EmailRef, limit: number): Promise<boolean> {
+  const { content } = await client.download(String(ref.uid), undefined, { uid: true, chunkSize: RAW_PIECE_BYTES });
+  if (!content) return false;
+  try {
+    await sql.begin(async (tx) => {
+      const staged = await stageRaw(tx, content);
+      await storeOne(tx, ref, staged, staged.size > limit ? oversizedReason(staged.size, limit) : null);
+    });
+  } finally {
+    // Stops imapflow's chunk loop if the store gave up before the end (it waits on this stream's backpressure).
+    content.destroy();
+  }
+  return true;
+}
+
+/** Whether a message of this size is downloaded and stored in pieces (alone) rather than in a group FETCH. */
+const streamed = (size: number | undefined, streamAbove = STREAM_ABOVE_BYTES) => (size ?? 0) > streamAbove;
+
+/**
+ * The UIDs cut into FETCH commands of at most FETCH_GROUP_BYTES (by RFC822.SIZE), in order;
+ * a message above that, above the mailbox's limit, or above STREAM_ABOVE_BYTES (it is
+ * downloaded in pieces) is fetched alone.
+ */
+export function fetchGroups(uids: number[], sizes: Map<number, number>, limit: number, groupBytes = FETCH_GROUP_BYTES, streamAbove = STREAM_ABOVE_BYTES): number[][] {
   const groups: number[][] = [];
   let group: number[] = [];
   let bytes = 0;
   for (const uid of uids) {
     const size = sizes.get(uid) ?? 0;
-    const alone = size > limit || size > groupBytes;
+    const alone = size > limit || size > groupBytes || streamed(size, streamAbove);
     if (group.length > 0 && (alone || bytes + size > groupBytes)) {
       groups.push(group);
       group = [];
@@ -75,9 +112,10 @@ export function fetchGroups(uids: number[], sizes: Map<number, number>, limit: n
 /**
  * Fetches these UIDs of the selected folder over one connection (BODY.PEEK: flags are left
  * alone) and stores each raw message before anything else happens to it. Sizes come first
- * (RFC822.SIZE), so a batch is fetched in groups of bounded bytes and a message above the
- * mailbox's `max_message_bytes` alone; that one is stored as received with its outcome
- * already recorded as quarantined (it is never parsed). A UID the server no longer has is
+ * (RFC822.SIZE), so a batch is fetched in groups of bounded bytes, a message above
+ * STREAM_ABOVE_BYTES downloaded and stored in pieces, and a message above the mailbox's
+ * `max_message_bytes` alone; that one is stored as received with its outcome already
+ * recorded as quarantined (it is never parsed). A UID the server no longer has is
  * stored empty and recorded as quarantined, so it too has an outcome. Returns the UIDs
  * stored with their bytes.
  */
@@ -86,7 +124,8 @@ export async function fetchAndStore(
   client: ImapFlow,
   at: { mailboxId: number; uidValidity: number },
   uids: number[],
-  onMessage: () => void = () => {},
+  /** Told each UID as soon as its message is stored (before the next is fetched). */
+  onMessage: (uid: number) => void = () => {},
   maxMessageBytes?: number,
 ): Promise<number[]> {
   const stored = new Set<number>();
@@ -99,12 +138,20 @@ export async function fetchAndStore(
     }
     // A UID without a size (the server did not say) is fetched all the same: only the source fetch tells a message gone.
     for (const group of fetchGroups(uids, sizes, limit)) {
+      const [only] = group;
+      if (group.length === 1 && only !== undefined && streamed(sizes.get(only))) {
+        if (!stored.has(only) && (await streamOne(sql, client, { ...at, uid: only }, limit))) {
+          stored.add(only);
+          onMessage(only);
+        }
+        continue;
+      }
       for await (const message of client.fetch(group.join(','), { source: true }, { uid: true })) {
         if (!message.source || !wanted.has(message.uid) || stored.has(message.uid)) continue;
         const raw = message.source;
         await storeOne(sql, { ...at, uid: message.uid }, raw, raw.length > limit ? oversizedReason(raw.length, limit) : null);
         stored.add(message.uid);
-        onMessage();
+        onMessage(message.uid);
       }
     }
   }

@@ -1,7 +1,8 @@
 import { storableText } from '../domain/storable-text.js';
 import type { EmailOutcome, RecordedOutcome } from '../domain/email-outcome.js';
 import type { EmailRef } from '../contracts/workflow-ids.js';
-import type { Queryable, Sql } from './client.js';
+import { inTransaction, type Queryable, type Sql } from './client.js';
+import { STAGED_RAW, type StagedRaw } from './inbound-email-raw.js';
 import type { Email, EmailDetail, EmailListQuery } from '../schemas/emails.js';
 import { headerFields } from '../domain/mail-headers.js';
 import { where } from './crud.js';
@@ -36,15 +37,20 @@ export async function findReceived(sql: Queryable, ref: EmailRef): Promise<Recei
  * Stores the raw message once per (mailbox, UIDVALIDITY, UID). Under a per-Message-ID
  * advisory lock, so of two copies of one message received at once exactly one is first.
  * With `quarantineReason`, the e-mail is stored with its outcome already recorded as
- * quarantined (in the same transaction: it is never seen without it).
+ * quarantined (in the same transaction: it is never seen without it). `raw` is the message's
+ * bytes, or a message staged in pieces in the caller's transaction (`stageRaw`): then this runs
+ * in a savepoint of it (a refusal leaves the staged pieces for another try), and the e-mail and
+ * its whole message become visible together when the caller commits.
  */
-export async function storeReceived(sql: Sql, ref: EmailRef, raw: Buffer, messageId: string | null, quarantineReason: string | null = null): Promise<ReceivedEmail> {
-  return sql.begin(async (tx) => {
+export async function storeReceived(sql: Queryable, ref: EmailRef, raw: Buffer | StagedRaw, messageId: string | null, quarantineReason: string | null = null): Promise<ReceivedEmail> {
+  return inTransaction(sql, async (tx) => {
     if (messageId) await tx`SELECT pg_advisory_xact_lock(${ref.mailboxId}, hashtext(${messageId}))`;
     const outcome = quarantineReason === null ? null : 'quarantined';
+    const size = Buffer.isBuffer(raw) ? raw.length : raw.size;
+    const bytes = Buffer.isBuffer(raw) ? tx`${raw}` : STAGED_RAW(tx);
     await tx`
       INSERT INTO inbound_email (mailbox_id, uid_validity, uid, message_id, size, raw, outcome, outcome_reason, outcome_at)
-      VALUES (${ref.mailboxId}, ${ref.uidValidity}, ${ref.uid}, ${messageId}, ${raw.length}, ${raw},
+      VALUES (${ref.mailboxId}, ${ref.uidValidity}, ${ref.uid}, ${messageId}, ${size}, ${bytes},
               ${outcome}, ${quarantineReason}, CASE WHEN ${outcome}::text IS NULL THEN NULL ELSE now() END)
       ON CONFLICT (mailbox_id, uid_validity, uid) DO NOTHING`;
     const stored = await findReceived(tx, ref);
