@@ -10,6 +10,7 @@ import { createLifecycleActivities } from './lifecycle.js';
 import { createMailboxActivities } from './mailbox.js';
 import { createOutcomeActivities } from './outcome.js';
 import { createParseActivities } from './parse.js';
+import { createReadMailboxActivities } from './read-mailbox.js';
 import { createReceiveActivities } from './receive.js';
 import { createThreadActivities } from './thread.js';
 import { createTicketActivities } from './ticket.js';
@@ -33,6 +34,7 @@ export interface AlertSettings {
 export function createActivities(deps: ActivityDeps) {
   return withFailureClassification({
     ...createMailboxActivities(deps),
+    ...createReadMailboxActivities(deps),
     ...createReceiveActivities(deps),
     ...createClassifyActivities(deps),
     ...createParseActivities(deps),

@@ -15,6 +15,11 @@ export interface NewMail {
   uids: number[];
 }
 
+/** A round of reading: the new mail, and how many messages the folder held when it looked. */
+export interface Round extends NewMail {
+  exists: number;
+}
+
 /** How often the wait heartbeats and looks for messages due for after-processing. */
 export const TICK_MS = 5_000;
 /** How often the wait tells the mailbox status it is alive. */
@@ -43,24 +48,37 @@ export function keepIdleBelowSocketTimeout(client: ImapFlow): number {
  * UIDVALIDITY invalidates the cursor: everything is read again, and Message-ID dedupe keeps
  * already-converted mail from becoming a second ticket.
  */
-async function readRound(sql: Sql, client: ImapFlow, mailbox: MailboxRow, cursor: MailboxCursor | undefined, maxBatch: number, ctx: Context): Promise<NewMail> {
+export async function readRound(
+  sql: Sql,
+  client: ImapFlow,
+  mailbox: MailboxRow,
+  cursor: MailboxCursor | undefined,
+  maxBatch: number,
+  ctx: Context,
+  onStored: (uid: number) => void = () => {},
+): Promise<Round> {
   const lock = await client.getMailboxLock(mailbox.imap.folder);
   try {
     const folder = client.mailbox;
     if (!folder) throw new Error(`folder ${mailbox.imap.folder} is not open`);
     const uidValidity = Number(folder.uidValidity);
     const last = cursor && cursor.uidValidity === uidValidity ? cursor.lastUid : 0;
-    const found = folder.exists > 0 ? await client.search({ uid: `${last + 1}:*` }, { uid: true }) : [];
+    // Counted before the search: a message that arrives after it makes the folder hold more.
+    const exists = folder.exists;
+    const found = exists > 0 ? await client.search({ uid: `${last + 1}:*` }, { uid: true }) : [];
     // `n:*` always matches the highest UID, even when it is below n.
     const above = (found || []).filter((u) => u > last).sort((a, b) => a - b);
     const uids = above.slice(0, maxBatch);
-    const stored = await fetchAndStore(sql, client, { mailboxId: mailbox.id, uidValidity }, uids, () => ctx.heartbeat(), mailbox.maxMessageBytes);
+    const stored = await fetchAndStore(sql, client, { mailboxId: mailbox.id, uidValidity }, uids, (uid) => {
+      ctx.heartbeat();
+      onStored(uid);
+    }, mailbox.maxMessageBytes);
     await recordWatcherRound(sql, mailbox.id, {
       folder: { uidValidity, messages: folder.exists, backlog: above.length - uids.length },
       ...(stored.length > 0 ? { lastRead: { uidValidity, uid: Math.max(...stored) } } : {}),
     });
     await afterProcessing(sql, client, mailbox, uidValidity, ctx);
-    return { uidValidity, uids };
+    return { uidValidity, uids, exists };
   } finally {
     lock.release();
   }
@@ -75,14 +93,45 @@ async function afterProcessing(sql: Sql, client: ImapFlow, mailbox: MailboxRow, 
   }
 }
 
+/**
+ * What the wait does every TICK_MS: heartbeat, tell the mailbox status it is alive (every
+ * ALIVE_MS), and mark or move the messages whose outcome is recorded meanwhile.
+ */
+export function idleTick(sql: Sql, client: ImapFlow, mailbox: MailboxRow, uidValidity: number, ctx: Context): () => Promise<void> {
+  let aliveAt = Date.now();
+  let afterProcessingFailed = false;
+  return async () => {
+    ctx.heartbeat();
+    if (Date.now() - aliveAt >= ALIVE_MS) {
+      aliveAt = Date.now();
+      await recordWatcherRound(sql, mailbox.id);
+    }
+    if (mailbox.afterProcessing === 'leave' || afterProcessingFailed) return;
+    if ((await dueForAfterProcessing(sql, mailbox.id, uidValidity, 1)).length === 0) return;
+    const lock = await client.getMailboxLock(mailbox.imap.folder);
+    try {
+      const result = await applyAfterProcessing(sql, client, mailbox, uidValidity);
+      if (result.error) {
+        // Once per wait: the next round tries again.
+        afterProcessingFailed = true;
+        ctx.log.warn(`mailbox ${mailbox.id}: after-processing: ${result.error}`);
+        await recordWatcherError(sql, mailbox.id, `after-processing: ${result.error}`);
+      }
+    } finally {
+      lock.release();
+    }
+  };
+}
+
 export type Woken = 'mail' | 'timeout' | 'closed' | 'cancelled';
 
 /**
- * IMAP IDLE on the selected folder until the first of: new mail (EXISTS grows), the
+ * IMAP IDLE on the selected folder until the first of: new mail (EXISTS grows, or the folder
+ * already holds more than the `seenExists` messages of the last look), the
  * connection closing, `ms` passing, or `signal` aborting. Every TICK_MS, `tick` runs (heartbeat,
  * after-processing); its IMAP commands break IDLE, which is issued again after it.
  */
-export async function untilNewMail(client: ImapFlow, ms: number, signal: AbortSignal, tick: () => Promise<void>): Promise<Woken> {
+export async function untilNewMail(client: ImapFlow, ms: number, signal: AbortSignal, tick: () => Promise<void>, seenExists?: number): Promise<Woken> {
   if (signal.aborted) return 'cancelled';
   let woken: Woken | undefined;
   let wake = () => {};
@@ -101,6 +150,8 @@ export async function untilNewMail(client: ImapFlow, ms: number, signal: AbortSi
   const deadline = Date.now() + ms;
   try {
     for (;;) {
+      // Mail that came after the last look but before the listener (the server said EXISTS during another command).
+      if (seenExists !== undefined && (client.mailbox ? client.mailbox.exists : 0) > seenExists) on('mail')();
       if (woken) return woken;
       const left = deadline - Date.now();
       if (left <= 0) return 'timeout';
@@ -122,8 +173,19 @@ export async function untilNewMail(client: ImapFlow, ms: number, signal: AbortSi
   }
 }
 
+/**
+ * The server closed the connection during the wait. Servers close idle connections (after
+ * their own timeout, at a restart): the next round connects again. A server that drops every
+ * connection at once is retried with backoff (this throws), not in a tight loop.
+ */
+export function closedWhileWaiting(mailboxId: number, waitedFrom: number, ctx: Context): void {
+  const waited = Math.round((Date.now() - waitedFrom) / 1000);
+  if (waited < 30) throw new Error(`the IMAP server closed the connection ${waited} s into the wait`);
+  ctx.log.info(`mailbox ${mailboxId}: the IMAP server closed the connection after ${waited} s of waiting; connecting again`);
+}
+
 /** An IMAP or network error in words, with the server's answer when there is one (never a secret: imapflow's errors hold none). */
-function describe(err: unknown): string {
+export function describe(err: unknown): string {
   const e = err as { message?: string; responseText?: string; code?: string };
   return [e.code, e.message, e.responseText].filter(Boolean).join(': ') || String(err);
 }
@@ -149,43 +211,18 @@ export function createMailboxActivities(deps: { sql: Sql; secrets: SecretBox }) 
         return await withMailboxConnection({ sql, secrets }, mailbox, async (client) => {
           keepIdleBelowSocketTimeout(client);
           const first = await readRound(sql, client, mailbox, cursor, input.maxBatch, ctx);
-          if (first.uids.length > 0) return first;
+          if (first.uids.length > 0) return { uidValidity: first.uidValidity, uids: first.uids };
 
-          let aliveAt = Date.now();
-          let afterProcessingFailed = false;
-          const tick = async () => {
-            ctx.heartbeat();
-            if (Date.now() - aliveAt >= ALIVE_MS) {
-              aliveAt = Date.now();
-              await recordWatcherRound(sql, mailbox.id);
-            }
-            if (mailbox.afterProcessing === 'leave' || afterProcessingFailed) return;
-            if ((await dueForAfterProcessing(sql, mailbox.id, first.uidValidity, 1)).length === 0) return;
-            const lock = await client.getMailboxLock(mailbox.imap.folder);
-            try {
-              const result = await applyAfterProcessing(sql, client, mailbox, first.uidValidity);
-              if (result.error) {
-                // Once per wait: the next round tries again.
-                afterProcessingFailed = true;
-                ctx.log.warn(`mailbox ${mailbox.id}: after-processing: ${result.error}`);
-                await recordWatcherError(sql, mailbox.id, `after-processing: ${result.error}`);
-              }
-            } finally {
-              lock.release();
-            }
-          };
+          const tick = idleTick(sql, client, mailbox, first.uidValidity, ctx);
           const waitedFrom = Date.now();
-          const woken = await untilNewMail(client, input.maxWaitSeconds * 1000, ctx.cancellationSignal, tick);
+          const woken = await untilNewMail(client, input.maxWaitSeconds * 1000, ctx.cancellationSignal, tick, first.exists);
           ctx.cancellationSignal.throwIfAborted();
           if (woken === 'closed') {
-            const waited = Math.round((Date.now() - waitedFrom) / 1000);
-            // A server that drops every connection at once is retried with backoff, not in a tight loop.
-            if (waited < 30) throw new Error(`the IMAP server closed the connection ${waited} s into the wait`);
-            // Servers close idle connections (after their own timeout, at a restart): the next round connects again.
-            ctx.log.info(`mailbox ${mailbox.id}: the IMAP server closed the connection after ${waited} s of waiting; connecting again`);
+            closedWhileWaiting(mailbox.id, waitedFrom, ctx);
             return { uidValidity: first.uidValidity, uids: [] };
           }
-          return readRound(sql, client, mailbox, cursor, input.maxBatch, ctx);
+          const next = await readRound(sql, client, mailbox, cursor, input.maxBatch, ctx);
+          return { uidValidity: next.uidValidity, uids: next.uids };
         }, { holdMs });
       } catch (err) {
         if (!ctx.cancellationSignal.aborted) await recordWatcherError(sql, mailbox.id, describe(err)).catch(() => {});

@@ -3,6 +3,8 @@ import { getEmailForTicket } from '../db/inbound-emails.js';
 import { getConversionSettings } from '../db/mailboxes.js';
 import { getClient, Context } from '@temporalio/activity';
 import { requestAssignment } from '../clients/assigner.js';
+import { startTicketWorkflow } from '../clients/ticket.js';
+import type { TicketInput } from '../contracts/ticket.js';
 import { createTicketFromEmail, recordAssignments, ticketDistribution } from '../db/tickets.js';
 import { getUserLogin } from '../db/users.js';
 import { poolFor } from '../domain/distribution.js';
@@ -83,6 +85,15 @@ export function createTicketActivities(deps: { sql: Sql; now?: () => Date }) {
       }
       const answer = await requestAssignment({ client: getClient(), taskQueue: Context.current().info.taskQueue, pool, request: { ticketId: t.ticketId, protocol: t.protocol } });
       return { distributed: true, userId: answer.userId, login: answer.userId === null ? null : ((await getUserLogin(sql, answer.userId)) ?? null), reason: answer.reason };
+    },
+
+    /**
+     * The ticket's own workflow takes over (SPEC §6–§8) and outlives the e-mail's. Started from
+     * here, not as the e-mail workflow's child, so that the e-mail's workflow ends in the task
+     * it began in (a child's start costs the parent a second task on the server).
+     */
+    async handOverTicket(input: TicketInput): Promise<void> {
+      await startTicketWorkflow(getClient(), Context.current().info.taskQueue, input);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
-import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type UpdateDefinition } from '@temporalio/common';
 import { ACTION_REJECTED, TICKET_LOADING } from '../contracts/failures.js';
 import { TICKET_WORKFLOW, type TicketInput, type TicketView } from '../contracts/ticket.js';
 import { ticketWorkflowId } from '../contracts/workflow-ids.js';
@@ -40,7 +40,7 @@ export async function sendTicketUpdate<A>(
         taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
-        staticSummary: `Ticket ${protocol}: its status, SLA timers and steps`,
+        staticSummary: SUMMARY(protocol),
       }),
     });
   return withUpdateSlot(workflowId, () =>
@@ -60,6 +60,28 @@ export async function sendTicketUpdate<A>(
 }
 
 const LOADING_RETRY_MS = 50;
+
+const SUMMARY = (protocol: string) => `Ticket ${protocol}: its status, SLA timers and steps`;
+
+/**
+ * Starts the ticket's workflow `ticket:<protocol>` for a ticket just opened. It may be running
+ * already (an action on the ticket came first and started it), or have ended (the ticket was
+ * closed meanwhile): then there is nothing to do, so a retried start is harmless.
+ */
+export async function startTicketWorkflow(client: Client, taskQueue: string, input: TicketInput): Promise<void> {
+  try {
+    await client.workflow.start(TICKET_WORKFLOW, {
+      workflowId: ticketWorkflowId(input.protocol),
+      taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      staticSummary: SUMMARY(input.protocol),
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
 
 function isLoading(err: unknown): boolean {
   return err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === TICKET_LOADING;

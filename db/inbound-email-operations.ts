@@ -125,3 +125,13 @@ export async function storePushed(sql: Sql, mailboxId: number, raw: Buffer, mess
 export async function forgetPushed(sql: Queryable, emailId: number): Promise<void> {
   await sql`DELETE FROM inbound_email WHERE id = ${emailId} AND uid_validity = 0 AND outcome IS NULL AND parsed_at IS NULL`;
 }
+
+/**
+ * When the watcher learned of these messages (the IDLE notification, or the round that found
+ * them); the first time counts: a retried round does not move it.
+ */
+export async function markNoticed(sql: Queryable, at: { mailboxId: number; uidValidity: number }, uids: number[], noticedAt: Date): Promise<void> {
+  await sql`
+    UPDATE inbound_email SET noticed_at = ${noticedAt}
+     WHERE mailbox_id = ${at.mailboxId} AND uid_validity = ${at.uidValidity} AND uid = ANY(${uids}) AND noticed_at IS NULL`;
+}

@@ -77,6 +77,15 @@ const CASES = [
 type Case = (typeof CASES)[number];
 const fileOf = (c: Case) => join(OUT_DIR, `${c}${tag}.json`);
 
+/** The activity type of a local activity's marker (its `data` detail), if the event is one. */
+function localActivityTypes(e: proto.temporal.api.history.v1.IHistoryEvent): string[] {
+  const m = e.markerRecordedEventAttributes;
+  const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+  if (!data) return [];
+  const type = (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type;
+  return type ? [type] : [];
+}
+
 // A stored file is `<case>[.<tag>].json`: its case is the name before the first dot.
 const storedCases = new Set((await readdir(OUT_DIR).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).map((f) => f.split('.')[0]!));
 const wanted = new Set<Case>(values.missing ? CASES.filter((c) => !storedCases.has(c)) : CASES);
@@ -201,7 +210,8 @@ try {
   const firstRun = client.workflow.getHandle(mailboxWorkflowId(rolling.mailboxId), first.firstExecutionRunId);
   await eventually(async () => ((await firstRun.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined), 'the watcher to continue as new');
   await record('watchMailbox-continued-as-new', firstRun, 'workflowExecutionContinuedAsNewEventAttributes');
-  const started = (await firstRun.fetchHistory()).events?.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId === emailWorkflowId(rollingRef));
+  // Its activity starts the e-mail's workflow (its children, before patched('watcher-reads-in-activity')).
+  const started = await client.workflow.getHandle(emailWorkflowId(rollingRef)).describe().then(() => true, () => false);
   if (!started) throw new Error('the recorded watcher run did not start the e-mail workflow');
 
   // The assigner's first run: started by a request (update-with-start), the pool loaded and the
@@ -241,9 +251,11 @@ try {
   const stepsEmail = await emailCase('processEmail-ticket-created-lifecycle', stepsRef, 'ticket_created', (h) => {
     const events = h.events ?? [];
     const patches = events.flatMap((e) => Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((p) => p.payloads ?? []).map((p) => Buffer.from(p.data ?? []).toString('utf8')));
-    const handedOver = events.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === TICKET_WORKFLOW);
-    const solutionStarted = events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startSolution');
-    if (!patches.some((p) => p.includes('ticket-lifecycle')) || !handedOver || !solutionStarted) {
+    // Steps are activity tasks, or local activities (markers) since patched('email-local-activities').
+    const steps = events.flatMap((e) => [e.activityTaskScheduledEventAttributes?.activityType?.name, ...localActivityTypes(e)]);
+    const handedOver = steps.includes('handOverTicket') || events.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === TICKET_WORKFLOW);
+    const solutionStarted = steps.includes('startSolution');
+    if (!patches.some((p) => p.includes('ticket-lifecycle') || p.includes('email-local-activities')) || !handedOver || !solutionStarted) {
       throw new Error(`processEmail-ticket-created-lifecycle: expected the ticket-lifecycle marker (${patches.join(' ')}), startSolution (${solutionStarted}) and the ticket's workflow started (${handedOver})`);
     }
   });

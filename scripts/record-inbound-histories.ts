@@ -9,8 +9,9 @@
  *
  *   npx tsx scripts/record-inbound-histories.ts [--tag <name>]
  *
- * Writes `test/workflows/histories/processEmail-<case>[.<tag>].json` for the cases that have no
- * history stored yet in any generation; never overwrites one (the old ones must keep replaying).
+ * Writes `test/workflows/histories/processEmail-<case>[.<tag>].json`: without a tag for the
+ * cases that have no history stored yet in any generation, with one (after a workflow change)
+ * for every case not yet recorded under it; never overwrites one (the old ones must keep replaying).
  */
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -64,8 +65,10 @@ const CASES = [
   'convertPreTicket-converted',
 ] as const;
 type Case = (typeof CASES)[number];
-const storedCases = new Set((await readdir(OUT_DIR).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).map((f) => f.split('.')[0]!));
-const wanted = new Set<Case>(CASES.filter((c) => !storedCases.has(c)));
+// Without a tag, the cases never recorded; with one, a new generation of every case not recorded under that tag.
+const storedFiles = (await readdir(OUT_DIR).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
+const storedCases = new Set(tag ? storedFiles.map((f) => f.slice(0, -'.json'.length)) : storedFiles.map((f) => f.split('.')[0]!));
+const wanted = new Set<Case>(CASES.filter((c) => !storedCases.has(`${c}${tag}`)));
 if (wanted.size === 0) {
   console.error('every inbound case has a stored history already');
   process.exit(2);

@@ -5,11 +5,12 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, type SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { Received } from '../activities/receive.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
@@ -19,26 +20,76 @@ import { ticketLifecycle } from './ticket.js';
 import { Assignee, CustomerEmail, EmailOutcome, MailboxId, Protocol } from '../contracts/search-attributes.js';
 
 // Transient failures (database or IMAP down) are retried for as long as they last.
-const act = proxyActivities<Activities>({
+const STEP_OPTIONS = {
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+} as const;
+const act = proxyActivities<Activities>(STEP_OPTIONS);
+/**
+ * The e-mail's steps since issue 8: each one a local activity, run by the worker that runs the
+ * workflow and recorded as a marker in its history (shown step by step in the Temporal UI), not
+ * an activity task sent through the server and back. Like the others they may run again after
+ * a crash; each one is idempotent.
+ */
+const local = proxyLocalActivities<Activities>(STEP_OPTIONS);
+type Steps = typeof act;
 
-function isUnprocessable(err: unknown): err is ActivityFailure {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === UNPROCESSABLE;
+/**
+ * How the steps run: `act` is each one an activity task, the search attributes upserted as they
+ * become known and the ticket's workflow started as a child (histories recorded before issue
+ * 8's throughput work); `local` is each one a local activity, the search attributes upserted
+ * once, at the end, and the ticket's workflow started by a local activity. With `local` an
+ * e-mail takes one workflow task from its start to its outcome.
+ */
+interface Way {
+  act: Steps;
+  attributes(pairs: SearchAttributeUpdatePair[]): void;
+  handOver(protocol: string, unassignedReason: string | undefined): Promise<void>;
+  /** Upserts what `attributes` kept back. */
+  finish(): void;
+}
+
+const REMOTE: Way = {
+  act,
+  attributes: (pairs) => upsertSearchAttributes(pairs),
+  handOver: (protocol, unassignedReason) => handOver(protocol, unassignedReason),
+  finish: () => {},
+};
+
+function localWay(): Way {
+  const pending = new Map<string, SearchAttributeUpdatePair>();
+  return {
+    act: local,
+    attributes: (pairs) => pairs.forEach((p) => pending.set(p.key.name, p)),
+    handOver: (protocol, unassignedReason) => local.handOverTicket({ protocol, ...(unassignedReason ? { unassignedReason } : {}) }),
+    finish: () => upsertSearchAttributes([...pending.values()]),
+  };
+}
+
+/**
+ * A step's failure for good (UNPROCESSABLE): an activity task's comes wrapped in an
+ * ActivityFailure, a local activity's that is not retried comes as it was thrown.
+ */
+function unprocessable(err: unknown): ApplicationFailure | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && cause.type === UNPROCESSABLE ? cause : undefined;
 }
 
 /** The life of one inbound e-mail (SPEC §4); ends in exactly one recorded outcome. */
 export async function processEmail(ref: EmailRef): Promise<RecordedOutcome> {
-  upsertSearchAttributes([{ key: MailboxId, value: String(ref.mailboxId) }]);
-  const result = await runSteps(ref);
-  upsertSearchAttributes([{ key: EmailOutcome, value: result.outcome }]);
+  // Histories recorded before the steps were local activities replay them as activity tasks.
+  const way = patched(LOCAL_STEPS_PATCH) ? localWay() : REMOTE;
+  way.attributes([{ key: MailboxId, value: String(ref.mailboxId) }]);
+  const result = await runSteps(ref, way);
+  way.attributes([{ key: EmailOutcome, value: result.outcome }]);
+  way.finish();
   // Shown in the Temporal UI: where the e-mail ended and why.
   setCurrentDetails([getCurrentDetails(), `**${result.outcome}**: ${result.reason}`].filter(Boolean).join('\n\n'));
   return result;
 }
 
-async function runSteps(ref: EmailRef): Promise<RecordedOutcome> {
+async function runSteps(ref: EmailRef, way: Way): Promise<RecordedOutcome> {
+  const { act } = way;
   const received = await act.receiveEmail(ref);
   if (received.settled) return received.settled;
   const record = async (o: RecordedOutcome) => {
@@ -49,26 +100,27 @@ async function runSteps(ref: EmailRef): Promise<RecordedOutcome> {
     return record({ outcome: 'ignored', reason: `duplicate of e-mail ${received.duplicateOf} (same Message-ID)` });
   }
   // Histories recorded before classification, threading and acknowledgements replay the steps below.
-  if (patched(INBOUND_PATCH)) return inbound(received, record);
+  if (patched(INBOUND_PATCH)) return inbound(received, record, way);
   try {
     const parsed = await act.parseEmail(received.emailId);
-    upsertSearchAttributes([{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }]);
+    way.attributes([{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }]);
     setCurrentDetails(`From ${parsed.fromAddress}: «${parsed.subject ?? '(no subject)'}»`);
     if (!received.autoConvert) return record({ outcome: 'pre_ticket', reason: 'automatic conversion is off for this mailbox' });
     const customer = await act.resolveCustomer(received.emailId);
     // Records `ticket_created` together with the ticket.
     const ticket = await act.openTicketFromEmail({ emailId: received.emailId, customerId: customer.customerId });
-    upsertSearchAttributes([{ key: Protocol, value: ticket.protocol }]);
+    way.attributes([{ key: Protocol, value: ticket.protocol }]);
     // Histories recorded before the lifecycle existed replay without these steps.
     const lifecycle = patched(LIFECYCLE_PATCH);
-    if (lifecycle) await startSolution(ticket.protocol);
+    if (lifecycle) await startSolution(ticket.protocol, act);
     // Histories recorded before distribution existed replay without this step.
-    const distributed = patched(DISTRIBUTION_PATCH) ? await distribute(ticket.protocol) : undefined;
-    if (lifecycle) await handOver(ticket.protocol, distributed?.waiting ? distributed.reason : undefined);
+    const distributed = patched(DISTRIBUTION_PATCH) ? await distribute(ticket.protocol, way) : undefined;
+    if (lifecycle) await way.handOver(ticket.protocol, distributed?.waiting ? distributed.reason : undefined);
     return { outcome: 'ticket_created', reason: `ticket ${ticket.protocol}`, protocol: ticket.protocol };
   } catch (err) {
-    if (!isUnprocessable(err)) throw err;
-    return record({ outcome: 'quarantined', reason: err.cause?.message ?? err.message });
+    const failed = unprocessable(err);
+    if (!failed) throw err;
+    return record({ outcome: 'quarantined', reason: failed.message });
   }
 }
 
@@ -76,17 +128,18 @@ async function runSteps(ref: EmailRef): Promise<RecordedOutcome> {
  * SPEC §4.2–§4.11 with issue 8: automatic mail ignored before it is parsed, replies threaded to
  * their ticket, loop protection, the outcome recorded with the ticket, and the acknowledgement.
  */
-async function inbound(received: Received, record: (o: RecordedOutcome) => Promise<RecordedOutcome>): Promise<RecordedOutcome> {
+async function inbound(received: Received, record: (o: RecordedOutcome) => Promise<RecordedOutcome>, way: Way): Promise<RecordedOutcome> {
+  const { act } = way;
   const { emailId } = received;
   try {
     const automatic = await act.classifyEmail(emailId);
     if (automatic) return automatic;
     const parsed = await act.parseEmail(emailId);
-    upsertSearchAttributes([{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }]);
+    way.attributes([{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }]);
     setCurrentDetails(`From ${parsed.fromAddress}: «${parsed.subject ?? '(no subject)'}»`);
     const thread = await act.threadEmail(emailId);
     if (thread.appended) {
-      upsertSearchAttributes([{ key: Protocol, value: thread.protocol }]);
+      way.attributes([{ key: Protocol, value: thread.protocol }]);
       await act.tellTicketOfReply({ protocol: thread.protocol, emailId });
       return { outcome: 'appended_to_ticket', reason: thread.reason, protocol: thread.protocol };
     }
@@ -97,52 +150,54 @@ async function inbound(received: Received, record: (o: RecordedOutcome) => Promi
     const customer = await act.resolveCustomer(emailId);
     // Records the outcome together with the ticket (or the append, past the sender's hourly limit).
     const ticket = await act.openTicketFromEmail({ emailId, customerId: customer.customerId, followsUp: thread.followsUp });
-    upsertSearchAttributes([{ key: Protocol, value: ticket.protocol }]);
+    way.attributes([{ key: Protocol, value: ticket.protocol }]);
     const reason = ticket.reason ?? `ticket ${ticket.protocol}`;
     if (ticket.outcome === 'appended_to_ticket') return { outcome: 'appended_to_ticket', reason, protocol: ticket.protocol };
-    await startSolution(ticket.protocol);
-    const distributed = await distribute(ticket.protocol);
-    await handOver(ticket.protocol, distributed?.waiting ? distributed.reason : undefined);
-    if (received.acknowledge) await acknowledge(ticket.protocol);
+    await startSolution(ticket.protocol, act);
+    const distributed = await distribute(ticket.protocol, way);
+    await way.handOver(ticket.protocol, distributed?.waiting ? distributed.reason : undefined);
+    if (received.acknowledge) await acknowledge(ticket.protocol, act);
     return { outcome: 'ticket_created', reason, protocol: ticket.protocol };
   } catch (err) {
-    if (!isUnprocessable(err)) throw err;
-    return record({ outcome: 'quarantined', reason: err.cause?.message ?? err.message });
+    const failed = unprocessable(err);
+    if (!failed) throw err;
+    return record({ outcome: 'quarantined', reason: failed.message });
   }
 }
 
 /** SPEC §4.11: the customer hears the protocol; whatever happens to that e-mail, the ticket stands. */
-async function acknowledge(protocol: string): Promise<void> {
+async function acknowledge(protocol: string, act: Steps): Promise<void> {
   try {
     const ack = await act.acknowledgeTicket({ protocol });
     setCurrentDetails([getCurrentDetails(), ack.sent ? `Acknowledged: ${ack.reason}` : `Not acknowledged: ${ack.reason}`].join('\n\n'));
   } catch (err) {
-    if (!isUnprocessable(err)) throw err;
+    if (!unprocessable(err)) throw err;
   }
 }
 
 const INBOUND_PATCH = 'inbound-threading';
 const DISTRIBUTION_PATCH = 'distribute-after-ticket';
 const LIFECYCLE_PATCH = 'ticket-lifecycle';
+const LOCAL_STEPS_PATCH = 'email-local-activities';
 
 /** SPEC §5: the ticket goes to its pool's least loaded member; a ticket that cannot be handed out stays created. */
-export async function distribute(protocol: string): Promise<{ waiting: boolean; reason: string } | undefined> {
+export async function distribute(protocol: string, way: Way = REMOTE): Promise<{ waiting: boolean; reason: string } | undefined> {
   try {
-    const assigned = await act.assignTicket({ protocol });
-    if (assigned.login) upsertSearchAttributes([{ key: Assignee, value: assigned.login }]);
+    const assigned = await way.act.assignTicket({ protocol });
+    if (assigned.login) way.attributes([{ key: Assignee, value: assigned.login }]);
     if (assigned.distributed) {
       setCurrentDetails([getCurrentDetails(), assigned.login ? `Assigned to ${assigned.login}: ${assigned.reason}` : `Not assigned: ${assigned.reason}`].join('\n\n'));
     }
     return { waiting: assigned.distributed && assigned.userId === null, reason: assigned.reason };
   } catch (err) {
-    if (!isUnprocessable(err)) throw err;
+    if (!unprocessable(err)) throw err;
     return undefined;
   }
 }
 
 /** SPEC §7 and §4.7: the mailbox's solution starts with the ticket (its first step active). */
-async function startSolution(protocol: string): Promise<void> {
-  const started = await act.startSolution({ protocol });
+async function startSolution(protocol: string, steps: Steps): Promise<void> {
+  const started = await steps.startSolution({ protocol });
   if (started.solution) setCurrentDetails([getCurrentDetails(), `Solution «${started.solution}» started`].join('\n\n'));
 }
 

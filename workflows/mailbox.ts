@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { continueAsNew, ParentClosePolicy, proxyActivities, startChild, WorkflowIdReusePolicy, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, ParentClosePolicy, patched, proxyActivities, startChild, WorkflowIdReusePolicy, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { emailWorkflowId } from '../contracts/workflow-ids.js';
 import { processEmail } from './email.js';
@@ -16,11 +16,38 @@ const MAX_BATCH = 100;
 const ROUNDS_PER_RUN = 200;
 
 /**
- * `mailbox:<id>`: stores new messages (in `waitForMail`) and starts one `email:` workflow per
- * message. The cursor moves only after the e-mail workflows exist, and their ids are
- * deterministic, so a crash at any point neither loses a message nor processes one twice.
+ * `mailbox:<id>`: stores new messages and starts one `email:` workflow per message. The cursor
+ * moves only after the e-mail workflows exist, and their ids are deterministic, so a crash at
+ * any point neither loses a message nor processes one twice.
+ *
+ * Since issue 8 the activity `readMailbox` does it all over one connection, batch after batch
+ * (each e-mail's workflow starts as soon as its message is stored). Runs that began before
+ * replay the old rounds: `waitForMail`, then the e-mail workflows started here as children, one
+ * after another on the server (4.3 s of a 4.6 s round for 100 messages), then the cursor.
  */
 export async function watchMailbox(input: WatchMailboxInput): Promise<never> {
+  if (patched(READ_IN_ACTIVITY_PATCH)) return readContinuously(input);
+  return startChildren(input);
+}
+
+const READ_IN_ACTIVITY_PATCH = 'watcher-reads-in-activity';
+
+async function readContinuously(input: WatchMailboxInput): Promise<never> {
+  const { mailboxId, idleSeconds } = input;
+  const { readMailbox } = proxyActivities<Activities>({
+    // The wait, plus up to five minutes of reading; heartbeats catch a dead worker sooner.
+    startToCloseTimeout: `${idleSeconds + 600} seconds`,
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
+  const rounds = input.roundsPerRun ?? ROUNDS_PER_RUN;
+  for (let round = 0; round < rounds && !workflowInfo().continueAsNewSuggested; round++) {
+    await readMailbox({ mailboxId, maxWaitSeconds: idleSeconds, maxBatch: MAX_BATCH });
+  }
+  return continueAsNew<typeof watchMailbox>(input);
+}
+
+async function startChildren(input: WatchMailboxInput): Promise<never> {
   const { mailboxId, idleSeconds } = input;
   const { waitForMail } = proxyActivities<Activities>({
     // The wait, plus time to fetch and store a full batch; heartbeats catch a dead worker sooner.

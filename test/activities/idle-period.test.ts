@@ -72,4 +72,16 @@ describe('the watcher waits in IDLE without letting the socket time out', () => 
     setTimeout(() => abort.abort(), 300);
     expect(await untilNewMail(client, 15_000, abort.signal, async () => {})).toBe('cancelled');
   }, 20_000);
+
+  it('wakes at once for mail the server announced before the wait began (during the last look)', async () => {
+    const { client } = await idleClient(2_000);
+    const before = client.mailbox ? client.mailbox.exists : 0;
+    await appendMail({ host: server.host, port: server.port, tls: false, user: DEMO_MAILBOX.user, secret: DEMO_MAILBOX.password, folder: 'INBOX' }, 'From: a@example.com\r\nSubject: early\r\n\r\nbody\r\n');
+    // A command makes the server say EXISTS while nobody listens for it.
+    await client.noop();
+    expect(client.mailbox && client.mailbox.exists).toBe(before + 1);
+    const started = Date.now();
+    expect(await untilNewMail(client, 10_000, new AbortController().signal, async () => {}, before)).toBe('mail');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  }, 20_000);
 });

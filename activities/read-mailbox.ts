@@ -1,0 +1,113 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { SecretBox } from '../config/secret-box.js';
+import { emailWorkflowId, type EmailRef } from '../contracts/workflow-ids.js';
+import type { Sql } from '../db/client.js';
+import { markNoticed } from '../db/inbound-email-operations.js';
+import { advanceCursor, getCursor, getMailbox, recordWatcherError, type MailboxCursor } from '../db/mailboxes.js';
+import { unprocessable } from './failures.js';
+import { withMailboxConnection } from './imap.js';
+import { closedWhileWaiting, describe, idleTick, keepIdleBelowSocketTimeout, readRound, untilNewMail } from './mailbox.js';
+
+export interface MailboxRead {
+  uidValidity: number | null;
+  /** Messages stored and handed to their `email:` workflows by this call. */
+  read: number;
+  lastUid: number | null;
+}
+
+/** The workflow type of an e-mail (workflows/email.ts). */
+const EMAIL_WORKFLOW = 'processEmail';
+
+/** A call reads at most this long before it returns (the watcher calls again at once), so that one call never nears its timeout. */
+const READ_FOR_MS = 5 * 60_000;
+
+/**
+ * Starts the message's `email:` workflow on this worker's task queue. Its id is the message's
+ * position, so a second start (a retried round) finds it started, or done, and does nothing.
+ */
+async function startEmailWorkflow(ref: EmailRef): Promise<void> {
+  const ctx = Context.current();
+  try {
+    await ctx.client.workflow.start(EMAIL_WORKFLOW, {
+      taskQueue: ctx.info.taskQueue,
+      workflowId: emailWorkflowId(ref),
+      args: [ref],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      staticSummary: `E-mail UID ${ref.uid} of mailbox ${ref.mailboxId}`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+export function createReadMailboxActivities(deps: { sql: Sql; secrets: SecretBox }) {
+  const { sql, secrets } = deps;
+  return {
+    /**
+     * The mailbox watcher's one activity: over one IMAP connection, stores the messages above
+     * the cursor, starts each one's `email:` workflow as soon as it is stored, moves the cursor
+     * once a batch's workflows all exist, and reads the next batch at once, without going back
+     * to the watcher's workflow between batches. When nothing is left it waits in IMAP IDLE and
+     * reads again on the server's notification (when it came is recorded as the messages'
+     * `noticed_at`). Returns after `maxWaitSeconds` without new mail, or after reading for
+     * five minutes; the watcher calls again. A crash anywhere loses nothing and starts nothing
+     * twice: messages are stored before their workflow starts, the workflows' ids are the
+     * messages' positions, and the cursor moves only past started ones.
+     */
+    async readMailbox(input: { mailboxId: number; maxWaitSeconds: number; maxBatch: number }): Promise<MailboxRead> {
+      const mailbox = await getMailbox(sql, input.mailboxId);
+      if (!mailbox) throw unprocessable(`mailbox ${input.mailboxId} does not exist`);
+      const ctx = Context.current();
+      let cursor: MailboxCursor | undefined = await getCursor(sql, input.mailboxId);
+      const result: MailboxRead = { uidValidity: null, read: 0, lastUid: null };
+      const until = Date.now() + READ_FOR_MS;
+      try {
+        // An OAuth 2.0 access token must outlive the call (servers end a session when its token expires).
+        const holdMs = (input.maxWaitSeconds + READ_FOR_MS / 1000 + 60) * 1000;
+        return await withMailboxConnection({ sql, secrets }, mailbox, async (client) => {
+          keepIdleBelowSocketTimeout(client);
+          let noticedAt = new Date();
+          for (;;) {
+            const starts = new Map<number, Promise<void>>();
+            const start = (uidValidity: number, uid: number) => {
+              const started = startEmailWorkflow({ mailboxId: mailbox.id, uidValidity, uid });
+              // Awaited below, once the batch is stored; until then a failure must not count as unhandled.
+              started.catch(() => {});
+              starts.set(uid, started);
+            };
+            const mail = await readRound(sql, client, mailbox, cursor, input.maxBatch, ctx, (uid) => start(Number(client.mailbox && client.mailbox.uidValidity), uid));
+            result.uidValidity = mail.uidValidity;
+            if (mail.uids.length > 0) {
+              // A message gone from the server was stored empty (quarantined) without being fetched: it gets its workflow too.
+              for (const uid of mail.uids) if (!starts.has(uid)) start(mail.uidValidity, uid);
+              await Promise.all(starts.values());
+              const lastUid = Math.max(...mail.uids);
+              cursor = { uidValidity: mail.uidValidity, lastUid };
+              await markNoticed(sql, { mailboxId: mailbox.id, uidValidity: mail.uidValidity }, mail.uids, noticedAt);
+              await advanceCursor(sql, mailbox.id, cursor);
+              result.read += mail.uids.length;
+              result.lastUid = lastUid;
+              if (Date.now() >= until) return result;
+              noticedAt = new Date();
+              continue;
+            }
+            const tick = idleTick(sql, client, mailbox, mail.uidValidity, ctx);
+            const waitedFrom = Date.now();
+            const woken = await untilNewMail(client, input.maxWaitSeconds * 1000, ctx.cancellationSignal, tick, mail.exists);
+            noticedAt = new Date();
+            ctx.cancellationSignal.throwIfAborted();
+            if (woken === 'timeout') return result;
+            if (woken === 'closed') {
+              closedWhileWaiting(mailbox.id, waitedFrom, ctx);
+              return result;
+            }
+          }
+        }, { holdMs });
+      } catch (err) {
+        if (!ctx.cancellationSignal.aborted) await recordWatcherError(sql, mailbox.id, describe(err)).catch(() => {});
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,336 @@
+/**
+ * Inbound throughput and latency on real parts, next to the engine's ceiling in the same run:
+ *
+ *   npm run bench:ingest -- [--bursts 200,1000] [--singles 20] [--kinds noop,engine]
+ *
+ * One Temporal dev server (in memory), embedded PostgreSQL, Dovecot and, in this process, one
+ * worker per kind on its own task queue:
+ *  - `engine`: the product's worker and bundle; every e-mail goes all the way (classified,
+ *    parsed, threaded, customer, ticket, solution, distribution, the ticket's workflow);
+ *  - `noop` (the ceiling): the same mailbox watcher and activities, but the `email:` workflow it
+ *    starts does nothing (bench/noop-email-workflow.ts).
+ * Each mailbox is configured through the API (as `npm start` does). A burst of N messages is
+ * APPENDed to a staging folder first, then MOVEd into the watched folder in one command, so the
+ * N arrive at once. Printed per burst and kind: throughput to outcome (e-mails/s), append →
+ * outcome latency (the ticket, for the engine), and the longest pause between two e-mail
+ * workflows starting. Then single e-mails into an idle engine: append → ticket, and the engine's
+ * own part, from the moment the watcher was told of the new message (IMAP IDLE) to the ticket
+ * committed; Dovecot holds its IDLE notification for about half a second, which is not ours.
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { ImapFlow } from 'imapflow';
+import { buildApp } from '../api/app.js';
+import { newSecretsKey, parseSecretsKey, secretBox } from '../config/secret-box.js';
+import { emailWorkflowId } from '../contracts/workflow-ids.js';
+import { ensureAdminKey, newKey } from '../db/api-keys.js';
+import { createSql } from '../db/client.js';
+import type { ImapSettings } from '../db/mailboxes.js';
+import { migrate } from '../db/migrate.js';
+import { seedDemo, viaInject } from '../stack/demo-seed.js';
+import { startDovecot } from '../stack/dovecot.js';
+import { startEmbeddedPostgres } from '../stack/embedded-postgres.js';
+import { freePort } from '../stack/free-port.js';
+import { ensureTemporalCli } from '../stack/temporal-cli.js';
+import { startDevServer } from '../stack/temporal-dev-server.js';
+import { createWorker } from '../workers/create-worker.js';
+import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
+import { cpuNow, findPids, type Cpu } from './proc-usage.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    bursts: { type: 'string', default: '200,1000' },
+    singles: { type: 'string', default: '20' },
+    kinds: { type: 'string', default: 'noop,engine' },
+  },
+});
+const BURSTS = values.bursts.split(',').filter(Boolean).map(Number);
+const SINGLES = Number(values.singles);
+type Kind = 'noop' | 'engine';
+const KINDS = values.kinds.split(',').filter(Boolean) as Kind[];
+if (KINDS.some((k) => k !== 'noop' && k !== 'engine')) throw new Error('--kinds: noop (the ceiling), engine or both');
+
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (s: string) => console.log(s);
+
+// ---------------------------------------------------------------------------------------------
+// The stack.
+const pgDir = await mkdtemp(join(tmpdir(), 'mailtrack-bench-ingest-'));
+await chmod(pgDir, 0o755);
+const cli = await ensureTemporalCli({ projectRoot: ROOT, explicitPath: process.env.TEMPORAL_CLI_PATH || undefined });
+const [temporal, db, dovecot] = await Promise.all([
+  freePort().then((port) => startDevServer({ cli, port })),
+  freePort().then((port) => startEmbeddedPostgres({ dir: join(pgDir, 'data'), port, database: 'bench' })),
+  startDovecot(),
+]);
+await migrate(db.url);
+const sql = createSql(db.url, { max: 20 });
+const pids = await findPids();
+const secrets = secretBox(parseSecretsKey(newSecretsKey()));
+const connection = await Connection.connect({ address: temporal.address });
+const client = new Client({ connection });
+const adminKey = newKey();
+await ensureAdminKey(sql, adminKey);
+
+const bundles: Record<Kind, { code: string }> = {
+  engine: await loadWorkflowBundle(resolve(ROOT, '.cache')),
+  noop: await bundleWorkflowCode({
+    workflowsPath: fileURLToPath(new URL('./noop-email-workflow.ts', import.meta.url)),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
+  }),
+};
+
+interface Setup {
+  kind: Kind;
+  taskQueue: string;
+  mailboxId: number;
+  imap: ImapSettings;
+  stop: () => Promise<void>;
+}
+
+/** A worker of this kind on its own task queue, and a mailbox of its own (its own Dovecot user) configured through the API. */
+async function setUp(kind: Kind, user: string, password: string): Promise<Setup> {
+  const taskQueue = `ingest-${kind}`;
+  const { worker, connection: workerConnection } = await createWorker({ temporalAddress: temporal.address, namespace: 'default', taskQueue, sql, secrets, workflowBundle: bundles[kind] });
+  const running = worker.run();
+  const imap = { host: dovecot.host, port: dovecot.port, tls: false, user, secret: password, folder: 'INBOX' };
+  const app = await buildApp({ sql, temporal: { client, taskQueue, mailboxIdleSeconds: 300 }, secrets });
+  const seeded = await seedDemo(viaInject(app, adminKey), imap, { suffix: kind === 'engine' ? '' : `-${kind}` });
+  await app.close();
+  const stop = async () => {
+    worker.shutdown();
+    await running;
+    await workerConnection.close();
+  };
+  return { kind, taskQueue, mailboxId: seeded.mailboxId, imap, stop };
+}
+
+const users: Record<Kind, [string, string]> = { engine: ['support', 'support-secret'], noop: ['sales', 'sales-secret'] };
+const setups = new Map<Kind, Setup>();
+for (const kind of KINDS) setups.set(kind, await setUp(kind, ...users[kind]));
+
+// ---------------------------------------------------------------------------------------------
+// Mail as clients send it: multipart/alternative, a quoted reply below, 500 senders.
+let sequence = 0;
+function message(tag: string): string {
+  const n = ++sequence;
+  const boundary = `b-${n}`;
+  const text = `Olá,\r\n\r\nO pedido ${n} ainda não chegou. Podem verificar?\r\n\r\nObrigado,\r\nCliente ${n % 500}\r\n\r\n> Em ${new Date().toUTCString()}, suporte escreveu:\r\n> Seu pedido foi enviado.\r\n`;
+  return [
+    `From: Cliente ${n % 500} <cliente${n % 500}@bench.example>`,
+    'To: suporte@mailtrack.example',
+    `Subject: Pedido ${n} (${tag})`,
+    `Date: ${new Date().toUTCString()}`,
+    `Message-ID: <${tag}-${n}-${Date.now()}@bench.example>`,
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/alternative; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    text,
+    `--${boundary}`,
+    'Content-Type: text/html; charset=utf-8',
+    'Content-Transfer-Encoding: 8bit',
+    '',
+    `<html><body>${text.split('\r\n').map((l) => `<p>${l}</p>`).join('')}</body></html>`,
+    `--${boundary}--`,
+    '',
+  ].join('\r\n');
+}
+
+async function imapSession(imap: ImapSettings): Promise<ImapFlow> {
+  const c = new ImapFlow({ host: imap.host, port: imap.port, secure: false, auth: { user: imap.user, pass: imap.secret }, logger: false });
+  c.on('error', () => {});
+  await c.connect();
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One burst.
+interface Burst {
+  kind: Kind;
+  n: number;
+  /** From the MOVE to the last outcome. */
+  totalMs: number;
+  /** Append → outcome (the engine: → ticket) per e-mail. */
+  latencies: number[];
+  firstStartMs: number;
+  longestPauseMs: number;
+  /** Cores used from the MOVE to the last outcome, per process. */
+  cores: Cpu;
+}
+
+async function workflowTimes(ids: string[]): Promise<{ start: number; close: number | undefined }[]> {
+  const out: { start: number; close: number | undefined }[] = [];
+  for (let i = 0; i < ids.length; i += 25) {
+    out.push(
+      ...(await Promise.all(
+        ids.slice(i, i + 25).map(async (id) => {
+          const d = await client.workflow.getHandle(id).describe();
+          return { start: d.startTime.getTime(), close: d.closeTime?.getTime() };
+        }),
+      )),
+    );
+  }
+  return out;
+}
+
+async function burst(setup: Setup, n: number): Promise<Burst> {
+  const imap = await imapSession(setup.imap);
+  const staging = `Staging-${n}-${Date.now()}`;
+  await imap.mailboxCreate(staging);
+  for (let i = 0; i < n; i++) await imap.append(staging, message(`${setup.kind}-${n}`));
+  const lock = await imap.getMailboxLock(staging);
+  let moved: Map<number, number>;
+  let t0: number;
+  let cpu0: Cpu;
+  try {
+    cpu0 = await cpuNow(pids, undefined);
+    t0 = Date.now();
+    const result = await imap.messageMove('1:*', setup.imap.folder, { uid: true });
+    if (!result || !result.uidMap) throw new Error('the IMAP server did not say where the messages went (no COPYUID)');
+    moved = result.uidMap;
+  } finally {
+    lock.release();
+  }
+  const inbox = await imap.status(setup.imap.folder, { uidValidity: true });
+  await imap.mailboxDelete(staging).catch(() => {});
+  await imap.logout();
+  if (!inbox) throw new Error(`no STATUS for ${setup.imap.folder}`);
+  const uidValidity = Number(inbox.uidValidity);
+  const uids = [...moved.values()];
+  if (uids.length !== n) throw new Error(`moved ${uids.length} of ${n} messages`);
+  const ids = uids.map((uid) => emailWorkflowId({ mailboxId: setup.mailboxId, uidValidity, uid }));
+
+  let outcomes: number[];
+  let latencies: number[];
+  let starts: number[];
+  let cpu1: Cpu;
+  let cpuAt: number;
+  if (setup.kind === 'engine') {
+    await until(async () => {
+      const [row] = await sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM inbound_email WHERE mailbox_id = ${setup.mailboxId} AND uid_validity = ${uidValidity} AND uid = ANY(${uids}) AND outcome IS NOT NULL`;
+      return row!.n >= n;
+    });
+    [cpu1, cpuAt] = [await cpuNow(pids, undefined), Date.now()];
+    const rows = await sql<{ outcomeAt: number; ticketAt: number | null }[]>`
+      SELECT (extract(epoch FROM e.outcome_at) * 1000)::float8 AS outcome_at, (extract(epoch FROM t.created_at) * 1000)::float8 AS ticket_at FROM inbound_email e LEFT JOIN ticket t ON t.source_email_id = e.id
+      WHERE e.mailbox_id = ${setup.mailboxId} AND e.uid_validity = ${uidValidity} AND e.uid = ANY(${uids})`;
+    const missing = rows.filter((r) => !r.ticketAt).length;
+    if (missing > 0) throw new Error(`${missing} of ${n} e-mails did not become a ticket`);
+    outcomes = rows.map((r) => r.outcomeAt);
+    latencies = rows.map((r) => Math.round(r.ticketAt! - t0));
+    starts = (await workflowTimes(ids)).map((w) => w.start);
+  } else {
+    let times: { start: number; close: number | undefined }[] = [];
+    await until(async () => {
+      const started = await client.workflow.count(`TaskQueue = '${setup.taskQueue}' AND WorkflowType = 'processEmail' AND ExecutionStatus = 'Completed' AND StartTime >= '${new Date(t0).toISOString()}'`);
+      if (started.count < n) return false;
+      times = await workflowTimes(ids);
+      return times.every((w) => w.close !== undefined);
+    });
+    [cpu1, cpuAt] = [await cpuNow(pids, undefined), Date.now()];
+    outcomes = times.map((w) => w.close!);
+    latencies = outcomes.map((c) => c - t0);
+    starts = times.map((w) => w.start);
+  }
+  const seconds = (cpuAt - t0) / 1000;
+  const cores = Object.fromEntries(Object.entries(cpu1).map(([k, v]) => [k, (v - cpu0[k as keyof Cpu]) / seconds])) as Cpu;
+  starts.sort((a, b) => a - b);
+  let longestPauseMs = 0;
+  for (let i = 1; i < starts.length; i++) longestPauseMs = Math.max(longestPauseMs, starts[i]! - starts[i - 1]!);
+  return { kind: setup.kind, n, totalMs: Math.max(...outcomes) - t0, latencies, firstStartMs: starts[0]! - t0, longestPauseMs, cores };
+}
+
+async function until(done: () => Promise<boolean>, timeoutMs = 15 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the burst to finish');
+    await sleep(50);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Single e-mails into an idle engine.
+interface Single {
+  appendToTicket: number;
+  /** The watcher told of the message (IDLE) → the ticket committed; null where not recorded. */
+  engine: number | null;
+}
+
+async function single(setup: Setup): Promise<Single> {
+  const imap = await imapSession(setup.imap);
+  const sent = Date.now();
+  const { uid, uidValidity } = (await imap.append(setup.imap.folder, message('single'))) as { uid: number; uidValidity: bigint };
+  await imap.logout();
+  let row: { ticketAt: number; noticedAt: number | null } | undefined;
+  await until(async () => {
+    [row] = await sql<{ ticketAt: number; noticedAt: number | null }[]>`
+      SELECT (extract(epoch FROM t.created_at) * 1000)::float8 AS ticket_at, (extract(epoch FROM e.noticed_at) * 1000)::float8 AS noticed_at FROM inbound_email e JOIN ticket t ON t.source_email_id = e.id
+      WHERE e.mailbox_id = ${setup.mailboxId} AND e.uid_validity = ${Number(uidValidity)} AND e.uid = ${uid}`;
+    // The watcher records when it was told of the message once the message's workflow has started.
+    return row !== undefined && row.noticedAt !== null;
+  }, 60_000);
+  return { appendToTicket: Math.round(row!.ticketAt - sent), engine: row!.noticedAt ? Math.round(row!.ticketAt - row!.noticedAt) : null };
+}
+
+// ---------------------------------------------------------------------------------------------
+log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.versions.node}`);
+log('stack: Temporal dev server (in memory), embedded PostgreSQL, Dovecot, one worker per kind in this process');
+// Warm-up: the first workflows of a worker pay for its V8 contexts.
+for (const setup of setups.values()) await burst(setup, 20);
+
+const engineSetup = setups.get('engine');
+if (engineSetup && SINGLES > 0) {
+  // Idle: no e-mail in flight, and a few seconds for the ticket workflows the warm-up started.
+  await until(async () => (await client.workflow.count(`TaskQueue = '${engineSetup.taskQueue}' AND WorkflowType = 'processEmail' AND ExecutionStatus = 'Running'`)).count === 0);
+  await sleep(5_000);
+  const singles: Single[] = [];
+  for (let i = 0; i < SINGLES; i++) {
+    singles.push(await single(engineSetup));
+    await sleep(500);
+  }
+  const own = singles.map((s) => s.engine).filter((x): x is number => x !== null);
+  const append = singles.map((s) => s.appendToTicket);
+  log(`single e-mail into an idle engine (${SINGLES}): append → ticket p50 ${quantile(append, 0.5)} ms, p99 ${quantile(append, 0.99)} ms`);
+  log(
+    own.length > 0
+      ? `  the engine's own part (watcher told of the message → ticket committed): p50 ${quantile(own, 0.5)} ms, p99 ${quantile(own, 0.99)} ms, max ${Math.max(...own)} ms`
+      : "  the engine's own part: not recorded (no noticed_at)",
+  );
+}
+
+
+const results: Burst[] = [];
+for (const n of BURSTS) {
+  for (const kind of KINDS) {
+    const r = await burst(setups.get(kind)!, n);
+    results.push(r);
+    log(
+      `${kind.padEnd(6)} burst ${String(n).padStart(5)}: ${((n * 1000) / r.totalMs).toFixed(1).padStart(6)} e-mails/s to outcome` +
+        ` · append → ${kind === 'engine' ? 'ticket' : 'outcome'} p50 ${quantile(r.latencies, 0.5)} ms, p99 ${quantile(r.latencies, 0.99)} ms` +
+        ` · first workflow started after ${r.firstStartMs} ms, longest pause between two starts ${r.longestPauseMs} ms` +
+        ` · cores: Temporal ${r.cores.temporal.toFixed(2)}, PostgreSQL ${r.cores.postgres.toFixed(2)}, worker+bench ${r.cores.bench.toFixed(2)}, others ${r.cores.others.toFixed(2)}`,
+    );
+    await sleep(2_000);
+  }
+  const engine = results.find((r) => r.kind === 'engine' && r.n === n);
+  const noop = results.find((r) => r.kind === 'noop' && r.n === n);
+  if (engine && noop) log(`ratio burst ${n}: engine / ceiling throughput = ${(noop.totalMs / engine.totalMs).toFixed(2)}`);
+}
+
+for (const setup of setups.values()) await setup.stop();
+await connection.close();
+await sql.end();
+await Promise.all([temporal.stop(), db.stop(), dovecot.stop()]);
+await rm(pgDir, { recursive: true, force: true });
