@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { ImapFlow } from 'imapflow';
 import type { Queryable, Sql } from '../db/client.js';
 import { RAW_PIECE_BYTES, stageRaw, type StagedRaw } from '../db/inbound-email-raw.js';
@@ -67,7 +68,7 @@ async function streamOne(sql: Sql, client: ImapFlow, ref: EmailRef, limit: numbe
   if (!content) return false;
   try {
     await sql.begin(async (tx) => {
-      const staged = await stageRaw(tx, content);
+      const staged = await stageRaw(tx, heartbeatingEachPiece(content));
       await storeOne(tx, ref, staged, staged.size > limit ? oversizedReason(staged.size, limit) : null);
     });
   } finally {
@@ -75,6 +76,26 @@ async function streamOne(sql: Sql, client: ImapFlow, ref: EmailRef, limit: numbe
     content.destroy();
   }
   return true;
+}
+
+/**
+ * The pieces as they come, the activity heartbeating at each: a large message from a slow server
+ * (25 MB at 1 MB/s) must not look like a dead worker to Temporal, or its download would be
+ * retried from the start for ever and the mailbox stop.
+ */
+async function* heartbeatingEachPiece(pieces: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const piece of pieces) {
+    heartbeat();
+    yield piece;
+  }
+}
+
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // Not in an activity (a script or a test storing mail): nobody to tell.
+  }
 }
 
 /** Whether a message of this size is downloaded and stored in pieces (alone) rather than in a group FETCH. */

@@ -263,6 +263,7 @@ async function until(done: () => Promise<boolean>, timeoutMs = 15 * 60_000): Pro
 // ---------------------------------------------------------------------------------------------
 // Single e-mails into an idle engine.
 interface Single {
+  workflowId: string;
   appendToTicket: number;
   /** The watcher told of the message (IDLE) → the ticket committed, and its parts: → stored, → its workflow started, → the ticket. */
   engine: number;
@@ -290,7 +291,25 @@ async function single(setup: Setup): Promise<Single> {
   const { ticketAt, noticedAt, storedAt } = row!;
   const startedAt = (await client.workflow.getHandle(emailWorkflowId({ mailboxId: setup.mailboxId, uidValidity: Number(uidValidity), uid })).describe()).startTime.getTime();
   const ms = (x: number) => Math.round(x);
-  return { appendToTicket: ms(ticketAt - sent), engine: ms(ticketAt - noticedAt!), stored: ms(storedAt - noticedAt!), started: ms(startedAt - storedAt), ticket: ms(ticketAt - startedAt) };
+  const workflowId = emailWorkflowId({ mailboxId: setup.mailboxId, uidValidity: Number(uidValidity), uid });
+  return { workflowId, appendToTicket: ms(ticketAt - sent), engine: ms(ticketAt - noticedAt!), stored: ms(storedAt - noticedAt!), started: ms(startedAt - storedAt), ticket: ms(ticketAt - startedAt) };
+}
+
+/** The e-mail workflow's history as a timeline: each event (a local activity's marker by its step) in ms after the workflow started. */
+async function timeline(workflowId: string): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const at = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  const t0 = at(events[0]!);
+  return events
+    .map((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+      const la = data ? (JSON.parse(Buffer.from(data).toString()) as { activity_type: string; complete_time: { seconds: number; nanos: number } }) : undefined;
+      const what = la ? `${la.activity_type} done at +${(la.complete_time.seconds * 1000 + la.complete_time.nanos / 1e6 - t0).toFixed(0)}` : String(e.eventType).replace('EVENT_TYPE_', '');
+      return `+${(at(e) - t0).toFixed(0)} ${what}`;
+    })
+    .join(' · ');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,6 +332,8 @@ if (engineSetup && SINGLES > 0) {
   log(`single e-mail into an idle engine (${SINGLES}): append → ticket ${q((s) => s.appendToTicket)}`);
   log(`  the engine's own part (watcher told of the message → ticket committed): ${q((s) => s.engine)}, max ${Math.max(...singles.map((s) => s.engine))} ms`);
   log(`    of which: → message fetched (its storing began) ${q((s) => s.stored)}; → its workflow started ${q((s) => s.started)}; → ticket committed ${q((s) => s.ticket)}`);
+  const slowest = singles.reduce((a, b) => (b.engine > a.engine ? b : a));
+  log(`    the slowest (${slowest.engine} ms: ${slowest.stored} + ${slowest.started} + ${slowest.ticket}), ms after its workflow started: ${await timeline(slowest.workflowId)}`);
 }
 
 const results: Burst[] = [];

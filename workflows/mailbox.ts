@@ -32,14 +32,18 @@ export async function watchMailbox(input: WatchMailboxInput): Promise<never> {
 
 const READ_IN_ACTIVITY_PATCH = 'watcher-reads-in-activity';
 
-async function readContinuously(input: WatchMailboxInput): Promise<never> {
-  const { mailboxId, idleSeconds } = input;
-  const { readMailbox } = proxyActivities<Activities>({
-    // The wait, plus up to five minutes of reading; heartbeats catch a dead worker sooner.
+/** The wait, plus time to read (a batch, or up to five minutes of batches); heartbeats catch a dead worker sooner. */
+function readingOptions(idleSeconds: number) {
+  return {
     startToCloseTimeout: `${idleSeconds + 600} seconds`,
     heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  });
+  } as const;
+}
+
+async function readContinuously(input: WatchMailboxInput): Promise<never> {
+  const { mailboxId, idleSeconds } = input;
+  const { readMailbox } = proxyActivities<Activities>(readingOptions(idleSeconds));
   const rounds = input.roundsPerRun ?? ROUNDS_PER_RUN;
   for (let round = 0; round < rounds && !workflowInfo().continueAsNewSuggested; round++) {
     await readMailbox({ mailboxId, maxWaitSeconds: idleSeconds, maxBatch: MAX_BATCH });
@@ -49,12 +53,7 @@ async function readContinuously(input: WatchMailboxInput): Promise<never> {
 
 async function startChildren(input: WatchMailboxInput): Promise<never> {
   const { mailboxId, idleSeconds } = input;
-  const { waitForMail } = proxyActivities<Activities>({
-    // The wait, plus time to fetch and store a full batch; heartbeats catch a dead worker sooner.
-    startToCloseTimeout: `${idleSeconds + 600} seconds`,
-    heartbeatTimeout: '30 seconds',
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  });
+  const { waitForMail } = proxyActivities<Activities>(readingOptions(idleSeconds));
   const { advanceMailboxCursor } = proxyActivities<Activities>({
     startToCloseTimeout: '30 seconds',
     retry: { maximumInterval: '1 minute' },
