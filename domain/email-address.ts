@@ -38,12 +38,16 @@ export function unquotedLocal(local: string): string {
  *   route to another person on some servers, so merging them could leak tickets);
  * - the domain is lower-cased and converted to its ASCII (punycode) form, so
  *   `ação.com.br` and `xn--ao-xla8c.com.br` match.
- * Returns null when the address cannot be split or the domain is not a valid host name.
+ * Returns null when the address cannot be split, an unquoted local part holds an "@", or the
+ * domain is not a valid host name (an empty label included).
  */
 export function addressKey(address: string): string | null {
   const parts = splitAddress(address);
   if (!parts) return null;
+  // An unquoted local part holds no "@" (`broken@@example.com` is no address).
+  if (parts.local.includes('@') && !isQuoted(parts.local)) return null;
   const domain = domainToASCII(parts.domain.toLowerCase());
-  if (!domain) return null;
+  // WHATWG host parsing lets empty labels through (`example..com`, `.example.com`): a mail domain has none.
+  if (!domain || domain.split('.').some((label) => label === '')) return null;
   return `${unquotedLocal(parts.local).toLowerCase()}@${domain}`;
 }

@@ -39,6 +39,11 @@ describe('address key: how senders are matched to customers', () => {
     expect(addressKey('ana+billing@example.com')).not.toBe(addressKey('ana@example.com'));
   });
 
+  it('is null for what only looks like an address: an "@" in an unquoted local part, an empty domain label', () => {
+    for (const broken of ['broken@@example.com', 'broken@@example..com', 'ana@example..com', 'ana@.example.com', 'ana@example.com.']) expect(addressKey(broken), broken).toBeNull();
+    expect(addressKey('"ana@home"@example.com')).toBe('ana@home@example.com');
+  });
+
   it('matches a quoted local part with its unquoted form', () => {
     expect(addressKey('"Ana"@example.com')).toBe(addressKey('ana@example.com'));
   });
