@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { SecretBox } from '../config/secret-box.js';
-import { emailWorkflowId, type EmailRef } from '../contracts/workflow-ids.js';
+import { startEmailWorkflow } from '../clients/email-workflows.js';
+import type { EmailRef } from '../contracts/workflow-ids.js';
 import type { Sql } from '../db/client.js';
 import { markNoticed } from '../db/inbound-email-operations.js';
 import { advanceCursor, getCursor, getMailbox, recordWatcherError, type MailboxCursor } from '../db/mailboxes.js';
@@ -16,29 +16,18 @@ export interface MailboxRead {
   lastUid: number | null;
 }
 
-/** The workflow type of an e-mail (workflows/email.ts). */
-const EMAIL_WORKFLOW = 'processEmail';
-
 /** A call reads at most this long before it returns (the watcher calls again at once), so that one call never nears its timeout. */
 const READ_FOR_MS = 5 * 60_000;
 
 /**
- * Starts the message's `email:` workflow on this worker's task queue. Its id is the message's
- * position, so a second start (a retried round) finds it started, or done, and does nothing.
+ * Starts the message's `email:` workflow on this worker's task queue, its MailboxId search
+ * attribute set from the start (an e-mail whose steps are retrying is found by mailbox). Its id
+ * is the message's position, so a second start (a retried round) finds it started, or done,
+ * and does nothing.
  */
-async function startEmailWorkflow(ref: EmailRef): Promise<void> {
+async function startEmail(ref: EmailRef): Promise<void> {
   const ctx = Context.current();
-  try {
-    await ctx.client.workflow.start(EMAIL_WORKFLOW, {
-      taskQueue: ctx.info.taskQueue,
-      workflowId: emailWorkflowId(ref),
-      args: [ref],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: `E-mail UID ${ref.uid} of mailbox ${ref.mailboxId}`,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
+  await startEmailWorkflow({ client: ctx.client, taskQueue: ctx.info.taskQueue, ref, summary: `E-mail UID ${ref.uid} of mailbox ${ref.mailboxId}` });
 }
 
 export function createReadMailboxActivities(deps: { sql: Sql; secrets: SecretBox }) {
@@ -71,7 +60,7 @@ export function createReadMailboxActivities(deps: { sql: Sql; secrets: SecretBox
           for (;;) {
             const starts = new Map<number, Promise<void>>();
             const start = (uidValidity: number, uid: number) => {
-              const started = startEmailWorkflow({ mailboxId: mailbox.id, uidValidity, uid });
+              const started = startEmail({ mailboxId: mailbox.id, uidValidity, uid });
               // Awaited below, once the batch is stored; until then a failure must not count as unhandled.
               started.catch(() => {});
               starts.set(uid, started);

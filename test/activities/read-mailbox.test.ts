@@ -4,6 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import type { MailboxRead } from '../../activities/read-mailbox.js';
+import { MailboxId } from '../../contracts/search-attributes.js';
 import { emailWorkflowId } from '../../contracts/workflow-ids.js';
 import type { Sql } from '../../db/client.js';
 import { getCursor } from '../../db/mailboxes.js';
@@ -35,7 +36,8 @@ const read = (mailboxId: number, maxWaitSeconds: number, env = environment(), ma
 async function started(mailboxId: number, uidValidity: number, uid: number): Promise<boolean> {
   try {
     const d = await client.workflow.getHandle(emailWorkflowId({ mailboxId, uidValidity, uid })).describe();
-    return d.type === 'processEmail' && d.taskQueue === taskQueue;
+    // Found by its mailbox from the start (the Temporal UI's search), not only once it is done.
+    return d.type === 'processEmail' && d.taskQueue === taskQueue && d.typedSearchAttributes.get(MailboxId) === String(mailboxId);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
     throw err;
