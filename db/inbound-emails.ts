@@ -207,7 +207,7 @@ const HEADER_BLOCK = (sql: Queryable) => sql`
 export async function getEmail(sql: Queryable, id: number): Promise<EmailDetail | undefined> {
   const [row] = await sql<(Omit<EmailDetail, 'headers'> & { headerBlock: Buffer })[]>`
     SELECT e.id, e.mailbox_id, e.uid_validity, e.uid, e.message_id, e.size, e.received_at, e.subject, e.from_address,
-           e.outcome, e.outcome_reason, t.protocol, e.from_name, COALESCE(e.to_addresses, '{}') AS to_addresses, e.sent_at, e.outcome_at,
+           e.outcome, e.outcome_reason, t.protocol, e.from_name, COALESCE(e.to_addresses, '{}') AS to_addresses, e.sent_at, e.outcome_at, e.noticed_at,
            ${HEADER_BLOCK(sql)} AS header_block,
            COALESCE((SELECT json_agg(json_build_object(
                        'id', a.id, 'emailId', a.email_id, 'filename', a.filename, 'contentType', a.content_type, 'size', a.size,

@@ -1,7 +1,6 @@
 import type { PreTicketConversionRequest, PreTicketConversionResult } from '../contracts/triage.js';
 import { customerNameFromAddress } from '../domain/customer-naming.js';
 import { addressKey } from '../domain/email-address.js';
-import { formatProtocol } from '../domain/protocol.js';
 import { slaDueAt } from '../domain/sla.js';
 import type { SlaUnit } from '../domain/sla.js';
 import { ticketSector } from '../domain/ticket-sector.js';
@@ -10,6 +9,7 @@ import type { Queryable, Sql } from './client.js';
 import { containing, where, type Fragment } from './crud.js';
 import { findOrCreateByEmail } from './customers.js';
 import { addSolutionSteps } from './ticket-lifecycle.js';
+import { insertEmailTicket } from './tickets.js';
 
 /**
  * Triage (SPEC §4.5): the e-mails whose outcome is `pre_ticket`, and what an admin or agent
@@ -169,24 +169,32 @@ export async function convertPreTicket(sql: Sql, r: PreTicketConversionRequest, 
     if (r.solutionId !== null && c.solutionId === null) return { kind: 'unprocessable', reason: `solution ${r.solutionId} is not a solution of occurrence ${r.occurrenceId}` };
     const customer = await findOrCreateByEmail(tx as unknown as Sql, { name, email: address, emailKey: key, regionId: c.regionId, customerTypeId: c.customerTypeId });
     const sectorId = ticketSector({ ...c, creatorSectorIds: r.actor.sectorIds });
-    const [seq] = await tx<{ n: number }[]>`SELECT nextval('protocol_sequence') AS n`;
-    const protocol = formatProtocol(openedAt.getUTCFullYear(), seq!.n);
-    const dueAt = c.slaValue && c.slaUnit ? slaDueAt(openedAt, c.slaValue, c.slaUnit) : null;
-    const [ticket] = await tx<{ id: number }[]>`
-      INSERT INTO ticket (protocol, subject, description, customer_id, channel, mailbox_id, source_email_id,
-                          creator_user_id, occurrence_type_id, occurrence_id, sector_id, sla_due_at, created_at, updated_at)
-      VALUES (${protocol}, ${email.subject?.trim() || '(no subject)'}, ${email.textBody ?? ''}, ${customer.id}, 'email', ${email.mailboxId}, ${r.emailId},
-              ${r.actor.userId}, ${r.occurrenceTypeId}, ${r.occurrenceId}, ${sectorId}, ${dueAt}, ${openedAt}, ${openedAt})
-      RETURNING id`;
+    const ticket = await insertEmailTicket(tx, {
+      sourceEmailId: r.emailId,
+      subject: email.subject?.trim() || '(no subject)',
+      description: email.textBody ?? '',
+      customerId: customer.id,
+      mailboxId: email.mailboxId,
+      creatorUserId: r.actor.userId,
+      occurrenceTypeId: r.occurrenceTypeId,
+      occurrenceId: r.occurrenceId,
+      sectorId,
+      slaDueAt: c.slaValue && c.slaUnit ? slaDueAt(openedAt, c.slaValue, c.slaUnit) : null,
+      followsUpTicketId: null,
+      openedAt,
+    });
+    // Under the e-mail's row lock a pre-ticket has no ticket: one here is a broken invariant, not a user's error.
+    if (!ticket) throw new Error(`e-mail ${r.emailId} has a ticket already, yet it is an undecided pre-ticket`);
+    const { protocol } = ticket;
     const actor = `user:${r.actor.login}`;
     await tx`
       INSERT INTO ticket_event (ticket_id, kind, actor, at, data)
-      VALUES (${ticket!.id}, 'created', ${actor}, ${openedAt}, ${tx.json({ emailId: r.emailId, preTicket: true })}),
-             (${ticket!.id}, 'converted_from_pre_ticket', ${actor}, ${openedAt},
+      VALUES (${ticket.id}, 'created', ${actor}, ${openedAt}, ${tx.json({ emailId: r.emailId, preTicket: true })}),
+             (${ticket.id}, 'converted_from_pre_ticket', ${actor}, ${openedAt},
               ${tx.json({ emailId: r.emailId, occurrenceTypeId: r.occurrenceTypeId, occurrenceId: r.occurrenceId, solutionId: c.solutionId })})`;
     if (c.solutionId !== null) {
       await addSolutionSteps(tx as unknown as Sql, {
-        ticketId: ticket!.id,
+        ticketId: ticket.id,
         key: 'solution:main',
         at: openedAt.toISOString(),
         solutionId: c.solutionId,
@@ -196,7 +204,7 @@ export async function convertPreTicket(sql: Sql, r: PreTicketConversionRequest, 
     }
     await tx`
       INSERT INTO pre_ticket_triage (email_id, status, ticket_id, request_id, by_user_id, by_login, at)
-      VALUES (${r.emailId}, 'converted', ${ticket!.id}, ${r.requestId}, ${r.actor.userId}, ${r.actor.login}, ${openedAt})`;
+      VALUES (${r.emailId}, 'converted', ${ticket.id}, ${r.requestId}, ${r.actor.userId}, ${r.actor.login}, ${openedAt})`;
     return { kind: 'converted', protocol, requestId: r.requestId, by: r.actor.login, at: openedAt.toISOString() };
   });
 }

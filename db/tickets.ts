@@ -37,6 +37,27 @@ export interface CreatedTicket {
 }
 
 /**
+ * The row of a ticket opened from an e-mail (by the e-mail's workflow, or converted from a
+ * pre-ticket), with the next protocol number. Undefined when the e-mail has its ticket already:
+ * `source_email_id` is unique.
+ */
+export async function insertEmailTicket(
+  tx: Queryable,
+  t: Omit<NewEmailTicket, 'followsUp' | 'senderLimit'> & { followsUpTicketId: number | null },
+): Promise<{ id: number; protocol: string } | undefined> {
+  const [seq] = await tx<{ n: number }[]>`SELECT nextval('protocol_sequence') AS n`;
+  const protocol = formatProtocol(t.openedAt.getUTCFullYear(), seq!.n);
+  const [inserted] = await tx<{ id: number }[]>`
+    INSERT INTO ticket (protocol, subject, description, customer_id, channel, mailbox_id, source_email_id,
+                        creator_user_id, occurrence_type_id, occurrence_id, sector_id, sla_due_at, follows_up_ticket_id, created_at, updated_at)
+    VALUES (${protocol}, ${t.subject}, ${t.description}, ${t.customerId}, 'email', ${t.mailboxId}, ${t.sourceEmailId},
+            ${t.creatorUserId}, ${t.occurrenceTypeId}, ${t.occurrenceId}, ${t.sectorId}, ${t.slaDueAt}, ${t.followsUpTicketId}, ${t.openedAt}, ${t.openedAt})
+    ON CONFLICT (source_email_id) DO NOTHING
+    RETURNING id`;
+  return inserted && { id: inserted.id, protocol };
+}
+
+/**
  * One ticket per source e-mail, however often this runs: the unique source_email_id
  * decides, so a retried activity returns the ticket the first attempt made. The e-mail's
  * outcome is recorded in the same transaction (issue 8: a ticket never exists without it).
@@ -61,21 +82,14 @@ export async function createTicketFromEmail(sql: Sql, t: NewEmailTicket): Promis
         return { ticketId: recent.latestId, protocol: recent.latestProtocol!, created: false, outcome: 'appended_to_ticket', reason };
       }
     }
-    const [seq] = await tx<{ n: number }[]>`SELECT nextval('protocol_sequence') AS n`;
-    const protocol = formatProtocol(t.openedAt.getUTCFullYear(), seq!.n);
-    const [inserted] = await tx<{ id: number }[]>`
-      INSERT INTO ticket (protocol, subject, description, customer_id, channel, mailbox_id, source_email_id,
-                          creator_user_id, occurrence_type_id, occurrence_id, sector_id, sla_due_at, follows_up_ticket_id, created_at, updated_at)
-      VALUES (${protocol}, ${t.subject}, ${t.description}, ${t.customerId}, 'email', ${t.mailboxId}, ${t.sourceEmailId},
-              ${t.creatorUserId}, ${t.occurrenceTypeId}, ${t.occurrenceId}, ${t.sectorId}, ${t.slaDueAt}, ${t.followsUp?.ticketId ?? null}, ${t.openedAt}, ${t.openedAt})
-      ON CONFLICT (source_email_id) DO NOTHING
-      RETURNING id`;
+    const inserted = await insertEmailTicket(tx, { ...t, followsUpTicketId: t.followsUp?.ticketId ?? null });
     if (!inserted) {
       // Another attempt of the same step committed it meanwhile.
       const raced = await ticketOfEmail(tx, t.sourceEmailId);
       if (!raced) throw new Error(`the ticket of e-mail ${t.sourceEmailId} vanished`);
       return { ticketId: raced.ticketId, protocol: raced.protocol, created: false, outcome: 'ticket_created', reason: raced.reason };
     }
+    const { protocol } = inserted;
     const followsUp = t.followsUp ? { followsUp: t.followsUp.protocol } : {};
     await tx`
       INSERT INTO ticket_event (ticket_id, kind, actor, at, data)

@@ -28,6 +28,9 @@ export const emailDetail = email
     toAddresses: z.array(z.string()),
     sentAt: timestamp.nullable().describe('the Date header'),
     outcomeAt: timestamp.nullable(),
+    noticedAt: timestamp
+      .nullable()
+      .describe("when the mailbox watcher learned of the message (the server's IMAP IDLE notification, or the round that found it); null for pushed mail and mail read before it was recorded"),
     headers: z
       .array(z.object({ name: z.string(), value: z.string() }))
       .describe('the header fields in message order, unfolded, values as written (encoded words not decoded)'),

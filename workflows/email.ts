@@ -43,6 +43,16 @@ type Steps = typeof act;
  */
 interface Way {
   act: Steps;
+  /**
+   * Whether an outcome already recorded by a step that has steps after it (the ticket's
+   * transaction, a reply's append) is taken up rather than returned. Local steps' results are
+   * kept only when the workflow task they ran in completes: a worker that dies before that
+   * leaves the ticket committed and its solution, distribution, ticket workflow and
+   * acknowledgement undone, and the next attempt starts again from the first step, which finds
+   * the outcome. It then goes through the steps again, each idempotent (the ticket and the
+   * append are found, not made again; the acknowledgement is sent at most once).
+   */
+  resumes: boolean;
   attributes(pairs: SearchAttributeUpdatePair[]): void;
   handOver(protocol: string, unassignedReason: string | undefined): Promise<void>;
   /** Upserts what `attributes` kept back. */
@@ -51,6 +61,7 @@ interface Way {
 
 const REMOTE: Way = {
   act,
+  resumes: false,
   attributes: (pairs) => upsertSearchAttributes(pairs),
   handOver: (protocol, unassignedReason) => handOver(protocol, unassignedReason),
   finish: () => {},
@@ -60,6 +71,7 @@ function localWay(): Way {
   const pending = new Map<string, SearchAttributeUpdatePair>();
   return {
     act: local,
+    resumes: true,
     attributes: (pairs) => pairs.forEach((p) => pending.set(p.key.name, p)),
     handOver: (protocol, unassignedReason) => local.handOverTicket({ protocol, ...(unassignedReason ? { unassignedReason } : {}) }),
     finish: () => upsertSearchAttributes([...pending.values()]),
@@ -91,7 +103,7 @@ export async function processEmail(ref: EmailRef): Promise<RecordedOutcome> {
 async function runSteps(ref: EmailRef, way: Way): Promise<RecordedOutcome> {
   const { act } = way;
   const received = await act.receiveEmail(ref);
-  if (received.settled) return received.settled;
+  if (received.settled && !(way.resumes && RESUMED_FROM.includes(received.settled.outcome))) return received.settled;
   const record = async (o: RecordedOutcome) => {
     await act.recordEmailOutcome({ emailId: received.emailId, outcome: o.outcome, reason: o.reason });
     return o;
@@ -179,6 +191,8 @@ const INBOUND_PATCH = 'inbound-threading';
 const DISTRIBUTION_PATCH = 'distribute-after-ticket';
 const LIFECYCLE_PATCH = 'ticket-lifecycle';
 const LOCAL_STEPS_PATCH = 'email-local-activities';
+/** Outcomes recorded by a step with later steps (see `Way.resumes`). */
+const RESUMED_FROM: readonly string[] = ['ticket_created', 'appended_to_ticket'];
 
 /** SPEC §5: the ticket goes to its pool's least loaded member; a ticket that cannot be handed out stays created. */
 export async function distribute(protocol: string, way: Way = REMOTE): Promise<{ waiting: boolean; reason: string } | undefined> {

@@ -77,6 +77,7 @@ describe('GET /emails/:id', () => {
       outcome: null,
       outcomeReason: null,
       outcomeAt: null,
+      noticedAt: null,
       protocol: null,
       headers: [
         { name: 'Received', value: 'from mx.example.com (mx.example.com [192.0.2.1])\tby mail.mailtrack.test; Tue, 02 Jun 2026 10:00:00 +0000' },

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { startMailboxWatcher } from '../../clients/mailbox-watchers.js';
 import type { Ticket, TicketDetail } from '../../schemas/tickets.js';
 import { emailWorkflowId, mailboxWorkflowId } from '../../contracts/workflow-ids.js';
+import { createActivities } from '../../activities/index.js';
 import { useE2E } from '../harness/e2e.js';
-import { appendMail, eventually, rawMail, seedConfig, uniqueSuffix } from '../harness/fixtures.js';
+import { appendMail, eventually, rawMail, seedConfig, testSecrets, uniqueSuffix } from '../harness/fixtures.js';
 
 const e2e = useE2E('e2e');
 const { watchedMailbox, outcomeOf, get: api } = e2e;
@@ -123,6 +124,31 @@ describe('the same message delivered or processed twice gives one ticket', () =>
     expect(ignored).toEqual({ subject: 'Only once', fromAddress: 'sender@example.com' });
 
     expect(await ticketCount()).toBe(1);
+  });
+});
+
+describe('an e-mail whose worker died after its ticket was committed', () => {
+  it('is taken up by the next attempt: solution, ticket workflow and acknowledgement happen, the ticket is not made twice', async () => {
+    // The state a worker leaves when it dies after the ticket's transaction but before the
+    // workflow task of the local steps completed: the ticket and the outcome are committed,
+    // nothing after them happened, and no step's result is in the workflow's history.
+    const cfg = await seedConfig(e2e.sql);
+    await e2e.sql`UPDATE mailbox SET acknowledge = true WHERE id = ${cfg.mailboxId}`;
+    const ref = { mailboxId: cfg.mailboxId, ...(await appendMail(cfg.imap, rawMail({ from: 'Resumed <resumed@e2e-resume.example>', subject: 'Half done' }))) };
+    const act = createActivities({ sql: e2e.sql, secrets: testSecrets });
+    const { emailId } = await act.receiveEmail(ref);
+    await act.parseEmail(emailId);
+    const { customerId } = await act.resolveCustomer(emailId);
+    const { protocol } = await act.openTicketFromEmail({ emailId, customerId });
+
+    const result = await e2e.client.workflow.execute('processEmail', { workflowId: emailWorkflowId(ref), taskQueue: e2e.taskQueue, args: [ref] });
+    expect(result).toMatchObject({ outcome: 'ticket_created', protocol });
+    const [counts] = await e2e.sql<{ tickets: number; steps: number; acks: number }[]>`
+      SELECT (SELECT count(*)::int FROM ticket WHERE mailbox_id = ${cfg.mailboxId}) AS tickets,
+             (SELECT count(*)::int FROM ticket_step s JOIN ticket t ON t.id = s.ticket_id WHERE t.protocol = ${protocol}) AS steps,
+             (SELECT count(*)::int FROM outbound_email o JOIN ticket t ON t.id = o.ticket_id WHERE t.protocol = ${protocol}) AS acks`;
+    expect(counts).toEqual({ tickets: 1, steps: 3, acks: 1 });
+    expect((await e2e.client.workflow.getHandle(`ticket:${protocol}`).describe()).status.name).toBe('RUNNING');
   });
 });
 
