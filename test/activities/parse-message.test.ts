@@ -108,7 +108,11 @@ describe('charsets', () => {
   it('reads every header value as decodeHeaderValue does, whatever mix of encoded words and raw bytes it holds', async () => {
     const piece = fc.oneof(
       fc.constantFrom('Re:', 'Pedido', '[#2026000042]', ' ', '  ', 'a=?b', '?='),
-      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }).map((s) => ({ text: s, charset: 'utf-8' })),
+      // Without U+FFFD itself: a sender who writes it gets it back (CI once drew `=?utf-8?Q?=EF=BF=BD?=`).
+      fc
+        .string({ unit: 'grapheme', minLength: 1, maxLength: 8 })
+        .filter((s) => !s.includes('\ufffd'))
+        .map((s) => ({ text: s, charset: 'utf-8' })),
       fc.constantFrom('Ação', 'Grüße', 'façade', 'naïve', 'voilà').map((s) => ({ text: s, charset: 'iso-8859-1' })),
       fc.constantFrom('Reunião', '日本語', 'ação').map((s) => ({ text: s, charset: 'utf-7' })),
     );
