@@ -6,6 +6,7 @@ import { requestAssignment } from '../clients/assigner.js';
 import { startTicketWorkflow } from '../clients/ticket.js';
 import type { TicketInput } from '../contracts/ticket.js';
 import { createTicketFromEmail, recordAssignments, ticketDistribution } from '../db/tickets.js';
+import { ticketOfEmail } from '../db/ticket-messages.js';
 import { getUserLogin } from '../db/users.js';
 import { poolFor } from '../domain/distribution.js';
 import { slaDueAt } from '../domain/sla.js';
@@ -46,7 +47,12 @@ export function createTicketActivities(deps: { sql: Sql; now?: () => Date }) {
       const email = await getEmailForTicket(sql, input.emailId);
       if (!email) throw unprocessable(`e-mail ${input.emailId} was never stored`);
       const s = await getConversionSettings(sql, email.mailboxId);
-      if (!s?.autoConvert) throw unprocessable(`mailbox ${email.mailboxId} does not convert e-mails automatically`);
+      if (!s?.autoConvert) {
+        // Its ticket made before the mailbox stopped converting (an attempt that died after it): found, not refused.
+        const done = await ticketOfEmail(sql, input.emailId);
+        if (done) return { protocol: done.protocol, created: false, outcome: done.appended ? 'appended_to_ticket' : 'ticket_created', reason: done.reason };
+        throw unprocessable(`mailbox ${email.mailboxId} does not convert e-mails automatically`);
+      }
       const openedAt = now();
       const ticket = await createTicketFromEmail(sql, {
         sourceEmailId: input.emailId,

@@ -103,7 +103,8 @@ export async function processEmail(ref: EmailRef): Promise<RecordedOutcome> {
 async function runSteps(ref: EmailRef, way: Way): Promise<RecordedOutcome> {
   const { act } = way;
   const received = await act.receiveEmail(ref);
-  if (received.settled && !(way.resumes && RESUMED_FROM.includes(received.settled.outcome))) return received.settled;
+  const resumed = received.settled !== null && way.resumes && RESUMED_FROM.includes(received.settled.outcome);
+  if (received.settled && !resumed) return received.settled;
   const record = async (o: RecordedOutcome) => {
     await act.recordEmailOutcome({ emailId: received.emailId, outcome: o.outcome, reason: o.reason });
     return o;
@@ -112,7 +113,8 @@ async function runSteps(ref: EmailRef, way: Way): Promise<RecordedOutcome> {
     return record({ outcome: 'ignored', reason: `duplicate of e-mail ${received.duplicateOf} (same Message-ID)` });
   }
   // Histories recorded before classification, threading and acknowledgements replay the steps below.
-  if (patched(INBOUND_PATCH)) return inbound(received, record, way);
+  // A ticket made by an earlier attempt is taken up even if the mailbox has stopped converting since.
+  if (patched(INBOUND_PATCH)) return inbound(resumed ? { ...received, autoConvert: true } : received, record, way);
   try {
     const parsed = await act.parseEmail(received.emailId);
     way.attributes([{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }]);

@@ -140,6 +140,8 @@ describe('an e-mail whose worker died after its ticket was committed', () => {
     await act.parseEmail(emailId);
     const { customerId } = await act.resolveCustomer(emailId);
     const { protocol } = await act.openTicketFromEmail({ emailId, customerId });
+    // Even if the mailbox stopped converting meanwhile: its ticket exists.
+    await e2e.sql`UPDATE mailbox SET auto_convert = false WHERE id = ${cfg.mailboxId}`;
 
     const result = await e2e.client.workflow.execute('processEmail', { workflowId: emailWorkflowId(ref), taskQueue: e2e.taskQueue, args: [ref] });
     expect(result).toMatchObject({ outcome: 'ticket_created', protocol });
