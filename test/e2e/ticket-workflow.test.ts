@@ -59,8 +59,12 @@ describe('the ticket\'s workflow', { concurrent: true }, () => {
     await handle.executeUpdate(changeStatusUpdate, { args: [{ status: 'waiting_customer', actor: agent }] });
     await handle.signal(replyReceivedSignal, { emailId: 2 });
     await statusOf('open');
-    const events = await e2e.sql<{ actor: string; data: { from: string; to: string } }[]>`
-      SELECT actor, data FROM ticket_event WHERE ticket_id = ${t.ticketId} AND kind = 'status_changed' ORDER BY id`;
+    // The query may answer with the new status before the write of its event has committed.
+    const events = await eventually(async () => {
+      const rows = await e2e.sql<{ actor: string; data: { from: string; to: string } }[]>`
+        SELECT actor, data FROM ticket_event WHERE ticket_id = ${t.ticketId} AND kind = 'status_changed' ORDER BY id`;
+      return rows.length >= 4 ? rows : undefined;
+    }, 10_000, 'the four status changes on the timeline');
     expect(events.map((e) => [e.actor, e.data.from, e.data.to])).toEqual([
       ['user:tester', 'open', 'resolved'],
       ['system:email', 'resolved', 'open'],
