@@ -63,7 +63,7 @@ const REMOTE: Way = {
   act,
   resumes: false,
   attributes: (pairs) => upsertSearchAttributes(pairs),
-  handOver: (protocol, unassignedReason) => handOver(protocol, unassignedReason),
+  handOver,
   finish: () => {},
 };
 
