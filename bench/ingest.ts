@@ -1,14 +1,16 @@
 /**
  * Inbound throughput and latency on real parts, next to the engine's ceiling in the same run:
  *
- *   npm run bench:ingest -- [--bursts 200,1000] [--singles 20] [--kinds noop,engine]
+ *   npm run bench:ingest -- [--bursts 200,1000] [--singles 50] [--kinds noop,shape,engine]
  *
- * One Temporal dev server (in memory), embedded PostgreSQL, Dovecot and, in this process, one
- * worker per kind on its own task queue:
+ * One Temporal dev server (in memory), embedded PostgreSQL, Dovecot and one worker per kind, each
+ * in a process of its own (bench/worker-process.ts, as in production) on its own task queue:
  *  - `engine`: the product's worker and bundle; every e-mail goes all the way (classified,
  *    parsed, threaded, customer, ticket, solution, distribution, the ticket's workflow);
  *  - `noop` (the ceiling): the same mailbox watcher and activities, but the `email:` workflow it
- *    starts does nothing (bench/noop-email-workflow.ts).
+ *    starts does nothing (bench/noop-email-workflow.ts);
+ *  - `shape`: the floor of the engine's shape: the engine's steps, each one a no-op, and a
+ *    ticket-shaped workflow started at the end (bench/shape-email-workflow.ts).
  * Each mailbox is configured through the API (as `npm start` does). A burst of N messages is
  * APPENDed to a staging folder first, then MOVEd into the watched folder in one command, so the
  * N arrive at once. Printed per burst and kind: throughput to outcome (e-mails/s), append →
@@ -17,7 +19,7 @@
  * own part, from the moment the watcher was told of the new message (IMAP IDLE) to the ticket
  * committed; Dovecot holds its IDLE notification for about half a second, which is not ours.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,23 +40,24 @@ import { startEmbeddedPostgres } from '../stack/embedded-postgres.js';
 import { freePort } from '../stack/free-port.js';
 import { ensureTemporalCli } from '../stack/temporal-cli.js';
 import { startDevServer } from '../stack/temporal-dev-server.js';
-import { createWorker } from '../workers/create-worker.js';
 import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
 import { cpuNow, findPids, type Cpu } from './proc-usage.js';
+import { startWorkerProcess } from './worker-processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   options: {
     bursts: { type: 'string', default: '200,1000' },
-    singles: { type: 'string', default: '20' },
-    kinds: { type: 'string', default: 'noop,engine' },
+    singles: { type: 'string', default: '50' },
+    kinds: { type: 'string', default: 'noop,shape,engine' },
   },
 });
 const BURSTS = values.bursts.split(',').filter(Boolean).map(Number);
 const SINGLES = Number(values.singles);
-type Kind = 'noop' | 'engine';
+const ALL_KINDS = ['noop', 'shape', 'engine'] as const;
+type Kind = (typeof ALL_KINDS)[number];
 const KINDS = values.kinds.split(',').filter(Boolean) as Kind[];
-if (KINDS.some((k) => k !== 'noop' && k !== 'engine')) throw new Error('--kinds: noop (the ceiling), engine or both');
+if (KINDS.some((k) => !ALL_KINDS.includes(k))) throw new Error('--kinds: noop (the ceiling), shape (the engine\'s shape, no work), engine, or several');
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,28 +71,32 @@ const cli = await ensureTemporalCli({ projectRoot: ROOT, explicitPath: process.e
 const [temporal, db, dovecot] = await Promise.all([
   freePort().then((port) => startDevServer({ cli, port })),
   freePort().then((port) => startEmbeddedPostgres({ dir: join(pgDir, 'data'), port, database: 'bench' })),
-  startDovecot(),
+  startDovecot({ users: [{ user: 'support', password: 'support-secret' }, { user: 'sales', password: 'sales-secret' }, { user: 'billing', password: 'billing-secret' }] }),
 ]);
 await migrate(db.url);
 const sql = createSql(db.url, { max: 20 });
 const pids = await findPids();
-const secrets = secretBox(parseSecretsKey(newSecretsKey()));
+const secretsKey = newSecretsKey();
+const secrets = secretBox(parseSecretsKey(secretsKey));
 const connection = await Connection.connect({ address: temporal.address });
 const client = new Client({ connection });
 const adminKey = newKey();
 await ensureAdminKey(sql, adminKey);
 
-const bundles: Record<Kind, { code: string }> = {
-  engine: await loadWorkflowBundle(resolve(ROOT, '.cache')),
-  noop: await bundleWorkflowCode({
-    workflowsPath: fileURLToPath(new URL('./noop-email-workflow.ts', import.meta.url)),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
-  }),
-};
+// Built here, once, into files the worker processes read (they never run webpack).
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) };
+const benchBundle = async (file: string) => (await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL(file, import.meta.url)), logger: quiet })).code;
+const bundlePaths = {} as Record<Kind, string>;
+for (const kind of KINDS) {
+  bundlePaths[kind] = join(pgDir, `${kind}-bundle.js`);
+  const code = kind === 'engine' ? (await loadWorkflowBundle(resolve(ROOT, '.cache'))).code : await benchBundle(`./${kind}-email-workflow.ts`);
+  await writeFile(bundlePaths[kind], code);
+}
 
 interface Setup {
   kind: Kind;
   taskQueue: string;
+  workerPid: number;
   mailboxId: number;
   imap: ImapSettings;
   stop: () => Promise<void>;
@@ -98,21 +105,22 @@ interface Setup {
 /** A worker of this kind on its own task queue, and a mailbox of its own (its own Dovecot user) configured through the API. */
 async function setUp(kind: Kind, user: string, password: string): Promise<Setup> {
   const taskQueue = `ingest-${kind}`;
-  const { worker, connection: workerConnection } = await createWorker({ temporalAddress: temporal.address, namespace: 'default', taskQueue, sql, secrets, workflowBundle: bundles[kind] });
-  const running = worker.run();
+  const worker = await startWorkerProcess({
+    kind: kind === 'shape' ? 'shape' : 'product',
+    temporalAddress: temporal.address,
+    databaseUrl: db.url,
+    taskQueue,
+    bundlePath: bundlePaths[kind],
+    secretsKey,
+  });
   const imap = { host: dovecot.host, port: dovecot.port, tls: false, user, secret: password, folder: 'INBOX' };
   const app = await buildApp({ sql, temporal: { client, taskQueue, mailboxIdleSeconds: 300 }, secrets });
   const seeded = await seedDemo(viaInject(app, adminKey), imap, { suffix: kind === 'engine' ? '' : `-${kind}` });
   await app.close();
-  const stop = async () => {
-    worker.shutdown();
-    await running;
-    await workerConnection.close();
-  };
-  return { kind, taskQueue, mailboxId: seeded.mailboxId, imap, stop };
+  return { kind, taskQueue, workerPid: worker.child.pid!, mailboxId: seeded.mailboxId, imap, stop: () => worker.stop() };
 }
 
-const users: Record<Kind, [string, string]> = { engine: ['support', 'support-secret'], noop: ['sales', 'sales-secret'] };
+const users: Record<Kind, [string, string]> = { engine: ['support', 'support-secret'], noop: ['sales', 'sales-secret'], shape: ['billing', 'billing-secret'] };
 const setups = new Map<Kind, Setup>();
 for (const kind of KINDS) setups.set(kind, await setUp(kind, ...users[kind]));
 
@@ -184,7 +192,7 @@ async function burst(setup: Setup, n: number): Promise<Burst> {
     await imap.mailboxCreate(staging);
     for (let i = 0; i < n; i++) await imap.append(staging, message(`${setup.kind}-${n}`));
     const lock = await imap.getMailboxLock(staging);
-    const cpu0 = await cpuNow(pids, undefined);
+    const cpu0 = await cpuNow(pids, setup.workerPid);
     const t0 = Date.now();
     let result;
     try {
@@ -213,7 +221,7 @@ async function burst(setup: Setup, n: number): Promise<Burst> {
         SELECT count(*)::int AS n FROM inbound_email WHERE mailbox_id = ${setup.mailboxId} AND uid_validity = ${uidValidity} AND uid = ANY(${uids}) AND outcome IS NOT NULL`;
       return row!.n >= n;
     });
-    [cpu1, cpuAt] = [await cpuNow(pids, undefined), Date.now()];
+    [cpu1, cpuAt] = [await cpuNow(pids, setup.workerPid), Date.now()];
     const rows = await sql<{ outcomeAt: number; ticketAt: number | null }[]>`
       SELECT (extract(epoch FROM e.outcome_at) * 1000)::float8 AS outcome_at, (extract(epoch FROM t.created_at) * 1000)::float8 AS ticket_at FROM inbound_email e LEFT JOIN ticket t ON t.source_email_id = e.id
       WHERE e.mailbox_id = ${setup.mailboxId} AND e.uid_validity = ${uidValidity} AND e.uid = ANY(${uids})`;
@@ -230,7 +238,7 @@ async function burst(setup: Setup, n: number): Promise<Burst> {
       times = await workflowTimes(ids);
       return times.every((w) => w.close !== undefined);
     });
-    [cpu1, cpuAt] = [await cpuNow(pids, undefined), Date.now()];
+    [cpu1, cpuAt] = [await cpuNow(pids, setup.workerPid), Date.now()];
     outcomes = times.map((w) => w.close!);
     latencies = outcomes.map((c) => c - t0);
     starts = times.map((w) => w.start);
@@ -303,7 +311,7 @@ async function timeline(workflowId: string): Promise<string> {
 
 // ---------------------------------------------------------------------------------------------
 log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.versions.node}`);
-log('stack: Temporal dev server (in memory), embedded PostgreSQL, Dovecot, one worker per kind in this process');
+log("stack: Temporal dev server (in memory), embedded PostgreSQL, Dovecot; each kind's worker in a process of its own");
 // Warm-up: the first workflows of a worker pay for its V8 contexts.
 for (const setup of setups.values()) await burst(setup, 20);
 
@@ -334,13 +342,15 @@ for (const n of BURSTS) {
       `${kind.padEnd(6)} burst ${String(n).padStart(5)}: ${((n * 1000) / r.totalMs).toFixed(1).padStart(6)} e-mails/s to outcome` +
         ` · append → ${kind === 'engine' ? 'ticket' : 'outcome'} p50 ${quantile(r.latencies, 0.5)} ms, p99 ${quantile(r.latencies, 0.99)} ms` +
         ` · first workflow started after ${r.firstStartMs} ms, longest pause between two starts ${r.longestPauseMs} ms` +
-        ` · cores: Temporal ${r.cores.temporal.toFixed(2)}, PostgreSQL ${r.cores.postgres.toFixed(2)}, worker+bench ${r.cores.bench.toFixed(2)}, others ${r.cores.others.toFixed(2)}`,
+        ` · cores: Temporal ${r.cores.temporal.toFixed(2)}, PostgreSQL ${r.cores.postgres.toFixed(2)}, worker ${r.cores.worker.toFixed(2)}, bench ${r.cores.bench.toFixed(2)}, others ${r.cores.others.toFixed(2)}`,
     );
     await sleep(2_000);
   }
-  const engine = results.find((r) => r.kind === 'engine' && r.n === n);
-  const noop = results.find((r) => r.kind === 'noop' && r.n === n);
-  if (engine && noop) log(`ratio burst ${n}: engine / ceiling throughput = ${(noop.totalMs / engine.totalMs).toFixed(2)}`);
+  const of = (kind: Kind) => results.find((r) => r.kind === kind && r.n === n);
+  const [noop, shape, engine] = [of('noop'), of('shape'), of('engine')];
+  const ratio = (a: Burst, b: Burst) => (b.totalMs / a.totalMs).toFixed(2);
+  if (engine && noop) log(`ratio burst ${n}: engine / ceiling throughput = ${ratio(engine, noop)}`);
+  if (shape && noop) log(`  the engine's shape with no work / ceiling = ${ratio(shape, noop)}${engine ? `; engine / its shape = ${ratio(engine, shape)}` : ''}`);
 }
 
 for (const setup of setups.values()) await setup.stop();

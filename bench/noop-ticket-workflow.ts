@@ -10,7 +10,7 @@ import { condition, proxyActivities, sleep } from '@temporalio/workflow';
 
 export interface NoopTicketActivities {
   noopLoad(input: { id: number }): Promise<void>;
-  /** Notes `Date.now() − dueAt` in the worker process (bench/sla-worker.ts). */
+  /** Notes `Date.now() − dueAt` in the worker process (bench/worker-process.ts). */
   noopFire(input: { id: number; percent: number; dueAt: string }): Promise<void>;
 }
 

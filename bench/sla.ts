@@ -1,7 +1,7 @@
 /**
  * Open tickets with live SLA timers on one worker (SPEC §6, workflows/ticket.ts), on real parts:
  * a Temporal dev server (in memory), embedded PostgreSQL and the product's worker, alone in a
- * process of its own (bench/sla-worker.ts) so that its memory can be read cleanly.
+ * process of its own (bench/worker-process.ts) so that its memory can be read cleanly.
  *
  *   npm run bench:sla -- [--tickets 10000] [--shapes burst,spread,hold] [--kinds noop,ticket]
  *                        [--sla-minutes 20] [--spread-seconds 800] [--spread-sla-minutes 4]
@@ -47,7 +47,6 @@
  * second per threshold, about 40 minutes on 2 cores for both kinds (`--shapes hold,burst,spread`
  * adds the others, well over an hour more). Needs Linux (/proc) for the memory and CPU figures.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,12 +60,12 @@ import { createSql } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { startEmbeddedPostgres } from '../stack/embedded-postgres.js';
 import { freePort } from '../stack/free-port.js';
-import { killOnExit } from '../stack/processes.js';
 import { cpuNow, findPids, procStatus, type Cpu } from './proc-usage.js';
 import { ensureTemporalCli } from '../stack/temporal-cli.js';
 import { startDevServer } from '../stack/temporal-dev-server.js';
 import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
-import type { FromWorker, SlaWorkerConfig, ToWorker, TunedOptions } from './sla-worker.js';
+import type { TunedOptions } from './worker-process.js';
+import { startWorkerProcess, type WorkerProcess } from './worker-processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -158,46 +157,15 @@ const dueOffsetsFor = (shape: Shape) => THRESHOLDS.map((p) => Math.ceil((SLA_MIN
 
 // ---- a worker process ---------------------------------------------------------------------
 
-interface WorkerProcess {
-  child: ChildProcess;
-  stats(lateness?: boolean): Promise<Extract<FromWorker, { type: 'stats' }>>;
-  stop(): Promise<void>;
-}
-
-async function startWorker(kind: Kind, taskQueue: string): Promise<WorkerProcess> {
-  const config: SlaWorkerConfig = { kind, temporalAddress: temporal.address, databaseUrl: db.url, taskQueue, bundlePath: kind === 'ticket' ? ticketBundlePath : noopBundlePath, options: OPTIONS };
-  const child = fork(fileURLToPath(new URL('./sla-worker.ts', import.meta.url)), [JSON.stringify(config)], {
-    cwd: ROOT,
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+function startWorker(kind: Kind, taskQueue: string): Promise<WorkerProcess> {
+  return startWorkerProcess({
+    kind: kind === 'ticket' ? 'product' : 'noop-ticket',
+    temporalAddress: temporal.address,
+    databaseUrl: db.url,
+    taskQueue,
+    bundlePath: kind === 'ticket' ? ticketBundlePath : noopBundlePath,
+    options: OPTIONS,
   });
-  killOnExit(child);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const next = <T extends FromWorker['type']>(type: T) =>
-    new Promise<Extract<FromWorker, { type: T }>>((ok, fail) => {
-      const onMessage = (m: FromWorker) => {
-        if (m.type !== type) return;
-        child.off('message', onMessage);
-        ok(m as Extract<FromWorker, { type: T }>);
-      };
-      child.on('message', onMessage);
-      void exited.then(() => fail(new Error(`the ${kind} worker exited`)));
-    });
-  await next('ready');
-  return {
-    child,
-    stats: (lateness = false) => {
-      const answer = next('stats');
-      child.send({ type: 'stats', lateness } satisfies ToWorker);
-      return answer;
-    },
-    stop: async () => {
-      child.send({ type: 'shutdown' } satisfies ToWorker);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
 }
 
 /**

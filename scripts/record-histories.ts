@@ -251,11 +251,11 @@ try {
   const stepsEmail = await emailCase('processEmail-ticket-created-lifecycle', stepsRef, 'ticket_created', (h) => {
     const events = h.events ?? [];
     const patches = events.flatMap((e) => Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((p) => p.payloads ?? []).map((p) => Buffer.from(p.data ?? []).toString('utf8')));
-    // Steps are activity tasks, or local activities (markers) since patched('email-local-activities').
+    // Steps are activity tasks, or local activities (markers) since patched('email-local-activities'), implied by patched('email-steps-together').
     const steps = events.flatMap((e) => [e.activityTaskScheduledEventAttributes?.activityType?.name, ...localActivityTypes(e)]);
     const handedOver = steps.includes('handOverTicket') || events.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === TICKET_WORKFLOW);
     const solutionStarted = steps.includes('startSolution');
-    if (!patches.some((p) => p.includes('ticket-lifecycle') || p.includes('email-local-activities')) || !handedOver || !solutionStarted) {
+    if (!patches.some((p) => ['ticket-lifecycle', 'email-local-activities', 'email-steps-together'].some((id) => p.includes(id))) || !handedOver || !solutionStarted) {
       throw new Error(`processEmail-ticket-created-lifecycle: expected the ticket-lifecycle marker (${patches.join(' ')}), startSolution (${solutionStarted}) and the ticket's workflow started (${handedOver})`);
     }
   });

@@ -8,11 +8,15 @@ function write(entry: LogEntry, level: LogLevel, line: string): void {
   process.stderr.write(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${level}] ${line}\n`);
 }
 
+/** Activities that send something out and are retried with backoff when the other side refuses. */
+const RETRIED_SENDS = ['deliverAlert', 'acknowledgeTicket'];
+
 /**
  * The worker's log: as the SDK writes it, except for failures that are expected outcomes, each
  * one line without a stack trace: an activity failing on purpose (an `Unprocessable` message,
- * which its workflow records as quarantined) at INFO, an alert delivery attempt that the
- * receiver refused (retried with backoff, recorded on the delivery) at WARN, and a mailbox whose
+ * which its workflow records as quarantined) at INFO, an attempt to deliver an alert or send an
+ * acknowledgement that the receiver or the mail server refused (retried with backoff, recorded
+ * on the delivery or the outbound e-mail) at WARN, and a mailbox whose
  * OAuth 2.0 authorisation was refused for good (shown in its status) at WARN.
  */
 export function workerLogger(level: LogLevel): DefaultLogger {
@@ -29,7 +33,7 @@ export function workerLogger(level: LogLevel): DefaultLogger {
       const { workflowId } = entry.meta as { workflowId?: string };
       return write(entry, 'WARN', `${workflowId}: ${error?.type === MAILBOX_AUTH_REFUSED ? error.message : cause?.message}`);
     }
-    if (entry.message === 'Activity failed' && (entry.meta as { activityType?: string } | undefined)?.activityType === 'deliverAlert') {
+    if (entry.message === 'Activity failed' && RETRIED_SENDS.includes((entry.meta as { activityType?: string } | undefined)?.activityType ?? '')) {
       if (SEVERITY[level] > SEVERITY.WARN) return;
       const { workflowId, attempt } = entry.meta as { workflowId?: string; attempt?: number };
       return write(entry, 'WARN', `${workflowId}: attempt ${attempt} failed, retried with backoff: ${error?.message}`);

@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, type SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
+import type { Parsed } from '../activities/parse.js';
 import type { Received } from '../activities/receive.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
 import { UNPROCESSABLE } from '../contracts/failures.js';
@@ -44,6 +45,12 @@ type Steps = typeof act;
 interface Way {
   act: Steps;
   /**
+   * Whether steps that do not wait for each other's results run together (since issue 8's second
+   * throughput pass): the classification beside the parse, and after the ticket's transaction its
+   * solution beside its distribution, the acknowledgement beside both and the hand-over.
+   */
+  together: boolean;
+  /**
    * Whether an outcome already recorded by a step that has steps after it (the ticket's
    * transaction, a reply's append) is taken up rather than returned. Local steps' results are
    * kept only when the workflow task they ran in completes: a worker that dies before that
@@ -61,16 +68,18 @@ interface Way {
 
 const REMOTE: Way = {
   act,
+  together: false,
   resumes: false,
   attributes: (pairs) => upsertSearchAttributes(pairs),
   handOver,
   finish: () => {},
 };
 
-function localWay(): Way {
+function localWay(together: boolean): Way {
   const pending = new Map<string, SearchAttributeUpdatePair>();
   return {
     act: local,
+    together,
     resumes: true,
     attributes: (pairs) => pairs.forEach((p) => pending.set(p.key.name, p)),
     handOver: (protocol, unassignedReason) => local.handOverTicket({ protocol, ...(unassignedReason ? { unassignedReason } : {}) }),
@@ -89,8 +98,10 @@ function unprocessable(err: unknown): ApplicationFailure | undefined {
 
 /** The life of one inbound e-mail (SPEC §4); ends in exactly one recorded outcome. */
 export async function processEmail(ref: EmailRef): Promise<RecordedOutcome> {
-  // Histories recorded before the steps were local activities replay them as activity tasks.
-  const way = patched(LOCAL_STEPS_PATCH) ? localWay() : REMOTE;
+  // Histories recorded before the steps ran together replay them one after another, and those
+  // recorded before the steps were local activities replay them as activity tasks. A new e-mail
+  // records the newest patch only: the older ones are implied.
+  const way = patched(TOGETHER_PATCH) ? localWay(true) : patched(LOCAL_STEPS_PATCH) ? localWay(false) : REMOTE;
   way.attributes([{ key: MailboxId, value: String(ref.mailboxId) }]);
   const result = await runSteps(ref, way);
   way.attributes([{ key: EmailOutcome, value: result.outcome }]);
@@ -114,7 +125,7 @@ async function runSteps(ref: EmailRef, way: Way): Promise<RecordedOutcome> {
   }
   // Histories recorded before classification, threading and acknowledgements replay the steps below.
   // A ticket made by an earlier attempt is taken up even if the mailbox has stopped converting since.
-  if (patched(INBOUND_PATCH)) return inbound(resumed ? { ...received, autoConvert: true } : received, record, way);
+  if (way.together || patched(INBOUND_PATCH)) return inbound(resumed ? { ...received, autoConvert: true } : received, record, way);
   try {
     const parsed = await act.parseEmail(received.emailId);
     way.attributes([{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }]);
@@ -146,9 +157,9 @@ async function inbound(received: Received, record: (o: RecordedOutcome) => Promi
   const { act } = way;
   const { emailId } = received;
   try {
-    const automatic = await act.classifyEmail(emailId);
-    if (automatic) return automatic;
-    const parsed = await act.parseEmail(emailId);
+    const read = await classifyAndParse(emailId, way);
+    if ('outcome' in read) return read;
+    const parsed = read;
     way.attributes([{ key: CustomerEmail, value: parsed.fromAddress.toLowerCase() }]);
     setCurrentDetails(`From ${parsed.fromAddress}: «${parsed.subject ?? '(no subject)'}»`);
     const thread = await act.threadEmail(emailId);
@@ -167,16 +178,56 @@ async function inbound(received: Received, record: (o: RecordedOutcome) => Promi
     way.attributes([{ key: Protocol, value: ticket.protocol }]);
     const reason = ticket.reason ?? `ticket ${ticket.protocol}`;
     if (ticket.outcome === 'appended_to_ticket') return { outcome: 'appended_to_ticket', reason, protocol: ticket.protocol };
-    await startSolution(ticket.protocol, act);
-    const distributed = await distribute(ticket.protocol, way);
-    await way.handOver(ticket.protocol, distributed?.waiting ? distributed.reason : undefined);
-    if (received.acknowledge) await acknowledge(ticket.protocol, act);
+    await takeOver(ticket.protocol, received.acknowledge === true, way);
     return { outcome: 'ticket_created', reason, protocol: ticket.protocol };
   } catch (err) {
     const failed = unprocessable(err);
     if (!failed) throw err;
     return record({ outcome: 'quarantined', reason: failed.message });
   }
+}
+
+/**
+ * SPEC §4.2 before §4.3: automatic mail ends here (`classifyEmail` records it `ignored`), other
+ * mail is parsed. Together: the parse runs beside the classification and its result, or its
+ * failure, counts only for mail a person wrote (automatic mail is parsed for nothing, and keeps
+ * the fields the parse stored).
+ */
+async function classifyAndParse(emailId: number, way: Way): Promise<RecordedOutcome | Parsed> {
+  const { act } = way;
+  if (!way.together) return (await act.classifyEmail(emailId)) ?? act.parseEmail(emailId);
+  const [automatic, parse] = await Promise.all([
+    act.classifyEmail(emailId),
+    act.parseEmail(emailId).then(
+      (parsed) => ({ parsed }),
+      (failure: unknown) => ({ failure }),
+    ),
+  ]);
+  if (automatic) return automatic;
+  if ('failure' in parse) throw parse.failure;
+  return parse.parsed;
+}
+
+/**
+ * After the ticket's transaction: its solution starts (SPEC §7), it is distributed (§5), its own
+ * workflow takes over (§6) and the customer is acknowledged (§4.11). Together: the solution and
+ * the distribution at once, then the hand-over; the acknowledgement beside all of them, so that
+ * a mail server that is down never holds up the ticket's SLA clocks.
+ */
+async function takeOver(protocol: string, acknowledged: boolean, way: Way): Promise<void> {
+  const { act } = way;
+  if (!way.together) {
+    await startSolution(protocol, act);
+    const distributed = await distribute(protocol, way);
+    await way.handOver(protocol, distributed?.waiting ? distributed.reason : undefined);
+    if (acknowledged) await acknowledge(protocol, act);
+    return;
+  }
+  const handedOver = (async () => {
+    const [, distributed] = await Promise.all([startSolution(protocol, act), distribute(protocol, way)]);
+    await way.handOver(protocol, distributed?.waiting ? distributed.reason : undefined);
+  })();
+  await Promise.all([handedOver, acknowledged ? acknowledge(protocol, act) : undefined]);
 }
 
 /** SPEC §4.11: the customer hears the protocol; whatever happens to that e-mail, the ticket stands. */
@@ -193,6 +244,7 @@ const INBOUND_PATCH = 'inbound-threading';
 const DISTRIBUTION_PATCH = 'distribute-after-ticket';
 const LIFECYCLE_PATCH = 'ticket-lifecycle';
 const LOCAL_STEPS_PATCH = 'email-local-activities';
+const TOGETHER_PATCH = 'email-steps-together';
 /** Outcomes recorded by a step with later steps (see `Way.resumes`). */
 const RESUMED_FROM: readonly string[] = ['ticket_created', 'appended_to_ticket'];
 

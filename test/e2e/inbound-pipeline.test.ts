@@ -1,9 +1,15 @@
 import { Worker } from '@temporalio/worker';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { startMailboxWatcher } from '../../clients/mailbox-watchers.js';
+import { SlaState } from '../../contracts/search-attributes.js';
+import { emailWorkflowId, mailboxWorkflowId, ticketWorkflowId } from '../../contracts/workflow-ids.js';
+import { freePort } from '../../stack/free-port.js';
+import { createWorker } from '../../workers/create-worker.js';
 import type { RecordedOutcome } from '../../domain/email-outcome.js';
 import type { TicketDetail } from '../../schemas/tickets.js';
 import { useE2E } from '../harness/e2e.js';
-import { appendMail, eventually, rawMail, uniqueSuffix, type MailSpec } from '../harness/fixtures.js';
+import { testSecrets } from '../harness/common.js';
+import { appendMail, eventually, rawMail, seedConfig, uniqueSuffix, type MailSpec } from '../harness/fixtures.js';
 
 // Issue 8 through the real parts: Dovecot → the e-mail workflow (Temporal) → PostgreSQL → the
 // API, and acknowledgements to a real SMTP server.
@@ -129,6 +135,48 @@ describe('acknowledgement (SPEC §4.11)', () => {
     expect(await count(e2e.sql`SELECT count(*)::int AS n FROM ticket WHERE mailbox_id = ${cfg.mailboxId}`)).toBe(1);
     expect(e2e.smtp.messages.filter((m) => m.envelope.to.includes(customer))).toHaveLength(1);
     expect(e2e.smtp.messages.filter((m) => m.envelope.to.some((t) => /mailer-daemon/i.test(t)))).toHaveLength(0);
+  });
+
+  it('a mail server that is down holds up neither the ticket nor its workflow: the acknowledgement is retried beside them', { timeout: 60_000 }, async () => {
+    // A worker of its own whose SMTP server is a port nothing listens on, and a mailbox watched on its queue.
+    const taskQueue = `inbound-smtp-down${uniqueSuffix()}`;
+    const smtp = { url: `smtp://127.0.0.1:${await freePort()}`, from: 'Mailtrack <support@mailtrack.test>' };
+    const { worker, connection } = await createWorker({ temporalAddress: inject('temporalAddress'), namespace: 'default', taskQueue, sql: e2e.sql, secrets: testSecrets, alerts: { smtp }, workflowBundle: e2e.bundle });
+    const running = worker.run();
+    const cfg = await seedConfig(e2e.sql);
+    await e2e.sql`UPDATE mailbox SET acknowledge = true WHERE id = ${cfg.mailboxId}`;
+    await startMailboxWatcher({ client: e2e.client, taskQueue, idleSeconds: 30, mailboxId: cfg.mailboxId });
+    const ref = { mailboxId: cfg.mailboxId, ...(await appendMail(cfg.imap, rawMail({ from: `Caio <caio${uniqueSuffix()}@customer.example>`, subject: 'Printer jammed' }))) };
+    const email = e2e.client.workflow.getHandle(emailWorkflowId(ref));
+    let protocol = '';
+    try {
+      // An attempt to acknowledge has failed and waits for the next one…
+      protocol = await eventually(async () => {
+        const [row] = await e2e.sql<{ protocol: string; lastError: string | null }[]>`
+          SELECT t.protocol, o.last_error FROM ticket t JOIN inbound_email e ON e.id = t.source_email_id
+            JOIN outbound_email o ON o.ticket_id = t.id AND o.kind = 'acknowledgement'
+           WHERE e.mailbox_id = ${ref.mailboxId} AND e.uid = ${ref.uid} AND o.status = 'pending' AND o.last_error IS NOT NULL`;
+        return row?.protocol;
+      }, 30_000, 'a failed attempt to acknowledge');
+      // …while the ticket is created with its outcome, and its own workflow (its SLA timers) runs.
+      const [outcome] = await e2e.sql<{ outcome: string }[]>`SELECT outcome FROM inbound_email WHERE mailbox_id = ${ref.mailboxId} AND uid = ${ref.uid}`;
+      expect(outcome!.outcome).toBe('ticket_created');
+      const lifecycle = e2e.client.workflow.getHandle(ticketWorkflowId(protocol));
+      const described = await eventually(() => lifecycle.describe().catch(() => undefined), 10_000, 'the ticket workflow');
+      expect(described.status.name).toBe('RUNNING');
+      // It planned the SLA (the demo's first step has a clock of its own).
+      // It loaded the ticket and watches its SLA (shown in the Temporal UI).
+      await eventually(async () => ((await lifecycle.describe()).typedSearchAttributes.get(SlaState) === 'on_time' ? true : undefined), 10_000, 'the SLA watched');
+      // The e-mail's workflow still retries the acknowledgement.
+      expect((await email.describe()).status.name).toBe('RUNNING');
+    } finally {
+      for (const id of [emailWorkflowId(ref), mailboxWorkflowId(cfg.mailboxId), ...(protocol ? [ticketWorkflowId(protocol)] : [])]) {
+        await e2e.client.workflow.getHandle(id).terminate('test over').catch(() => {});
+      }
+      worker.shutdown();
+      await running;
+      await connection.close();
+    }
   });
 });
 
