@@ -1,7 +1,7 @@
 /**
  * Inbound throughput and latency on real parts, next to the engine's ceiling in the same run:
  *
- *   npm run bench:ingest -- [--bursts 200,1000] [--singles 50] [--kinds noop,shape,engine]
+ *   npm run bench:ingest -- [--bursts 200,1000] [--singles 200] [--kinds noop,shape,engine]
  *
  * One Temporal dev server (in memory), embedded PostgreSQL, Dovecot and one worker per kind, each
  * in a process of its own (bench/worker-process.ts, as in production) on its own task queue:
@@ -48,7 +48,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   options: {
     bursts: { type: 'string', default: '200,1000' },
-    singles: { type: 'string', default: '50' },
+    singles: { type: 'string', default: '200' },
     kinds: { type: 'string', default: 'noop,shape,engine' },
   },
 });

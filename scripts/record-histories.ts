@@ -13,45 +13,24 @@
  * the last recording): the others still run, as the ground the new ones stand on, and are
  * kept as they are.
  */
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { SMTPServer } from 'smtp-server';
-import proto from '@temporalio/proto';
-import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root.js';
-import { withImap } from '../activities/imap.js';
-import { buildApp } from '../api/app.js';
+import type { WorkflowHandle } from '@temporalio/client';
+import type proto from '@temporalio/proto';
 import { poolChanged, requestAssignment } from '../clients/assigner.js';
 import { startMailboxWatcher } from '../clients/mailbox-watchers.js';
 import { newSecretsKey, parseSecretsKey, secretBox } from '../config/secret-box.js';
 import { changeStatusUpdate, reassignUpdate, TICKET_WORKFLOW, ticketViewQuery, type Actor, type TicketInput } from '../contracts/ticket.js';
 import { alertWorkflowId, assignerWorkflowId, emailWorkflowId, mailboxWorkflowId, ticketWorkflowId, type EmailRef } from '../contracts/workflow-ids.js';
-import { ensureAdminKey, newKey } from '../db/api-keys.js';
-import { createSql } from '../db/client.js';
-import type { ImapSettings } from '../db/mailboxes.js';
-import { migrate } from '../db/migrate.js';
 import { poolKey, type PoolRef } from '../domain/distribution.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
 import { formatProtocol } from '../domain/protocol.js';
 import type { TicketDetail } from '../schemas/tickets.js';
 import { seedDemo, viaInject } from '../stack/demo-seed.js';
-import { appendMail, startDovecot } from '../stack/dovecot.js';
-import { startEmbeddedPostgres } from '../stack/embedded-postgres.js';
-import { freePort } from '../stack/free-port.js';
-import { ensureTemporalCli } from '../stack/temporal-cli.js';
-import { startDevServer } from '../stack/temporal-dev-server.js';
-import { createWorker } from '../workers/create-worker.js';
-import { installRuntime } from '../workers/runtime.js';
-import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
+import { appendMail } from '../stack/dovecot.js';
+import { eventually, OUT_DIR, rawMail, ROOT, startRecordingStack, startWebhookReceiver, storedHistoryJson } from './recording-stack.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const OUT_DIR = resolve(ROOT, 'test/workflows/histories');
 const TASK_QUEUE = 'record-histories';
 
 const { values } = parseArgs({ options: { tag: { type: 'string' }, missing: { type: 'boolean' } } });
@@ -102,52 +81,14 @@ if (taken.length) {
 }
 
 const log = (m: string) => console.log(`[record-histories] ${m}`);
-installRuntime('WARN', { coreLevel: 'ERROR' });
-
 const startedAt = Date.now();
 const stops: (() => Promise<unknown>)[] = [];
 try {
-  const pgDir = await mkdtemp(join(tmpdir(), 'mailtrack-record-'));
-  stops.push(() => rm(pgDir, { recursive: true, force: true }));
-  await chmod(pgDir, 0o755); // PostgreSQL runs as its own user when we are root.
-  const cli = await ensureTemporalCli({ projectRoot: ROOT, explicitPath: process.env.TEMPORAL_CLI_PATH || undefined, log });
-  const [temporal, db, dovecot] = await Promise.all([
-    freePort().then((port) => startDevServer({ cli, port })),
-    freePort().then((port) => startEmbeddedPostgres({ dir: join(pgDir, 'data'), port, database: 'record' })),
-    startDovecot(),
-  ]);
-  stops.push(temporal.stop, db.stop, dovecot.stop);
-  // Where the alerts of the lifecycle cases go.
-  const [smtp, hook] = [await startSmtpReceiver(), await startWebhookReceiver()];
-  stops.push(smtp.close, hook.close);
-  await migrate(db.url);
-  const sql = createSql(db.url, { max: 10 });
-  stops.push(() => sql.end());
-  const secrets = secretBox(parseSecretsKey(newSecretsKey()));
-  const bundle = await loadWorkflowBundle(resolve(ROOT, '.cache'));
-  const { worker, connection: workerConnection } = await createWorker({ temporalAddress: temporal.address, namespace: 'default', taskQueue: TASK_QUEUE, sql, secrets, workflowBundle: bundle, alerts: { smtp: { url: smtp.url, from: 'Mailtrack <alerts@record.example>' } } });
-  const running = worker.run();
-  stops.push(async () => {
-    worker.shutdown();
-    await running;
-    await workerConnection.close();
-  });
-  const connection = await Connection.connect({ address: temporal.address });
-  stops.push(() => connection.close());
-  const client = new Client({ connection });
-  const app = await buildApp({ sql, temporal: { client, taskQueue: TASK_QUEUE, mailboxIdleSeconds: 30 }, secrets });
-  stops.push(() => app.close());
-  const adminKey = newKey();
-  await ensureAdminKey(sql, adminKey);
-  const api = viaInject(app, adminKey);
-  log(`up: Temporal ${temporal.address}, PostgreSQL, Dovecot ${dovecot.host}:${dovecot.port}`);
+  const { sql, client, app, api, smtp, folder } = await startRecordingStack({ name: 'record', taskQueue: TASK_QUEUE, log, stops });
+  // Where the alerts' webhook calls of the lifecycle cases go.
+  const hook = await startWebhookReceiver();
+  stops.push(hook.close);
 
-  const account = dovecot.users[0]!;
-  const folder = async (name: string): Promise<ImapSettings> => {
-    const imap = { host: dovecot.host, port: dovecot.port, tls: false, user: account.user, secret: account.password, folder: name };
-    await withImap(imap, (c) => c.mailboxCreate(name));
-    return imap;
-  };
   // Configured through the API as an admin does it; an active mailbox's watcher starts with it.
   const [autoImap, triageImap, rollingImap] = [await folder('Auto'), await folder('Triage'), await folder('Rolling')];
   const auto = await seedDemo(api, autoImap, { suffix: '-auto' });
@@ -168,7 +109,7 @@ try {
     }
     await mkdir(OUT_DIR, { recursive: true });
     // Stack traces in failures name this machine's paths: the files keep the project's relative ones.
-    const json = `${historyToJSON(history).replaceAll(`${ROOT.replace(/\/$/, '')}/`, '')}\n`;
+    const json = storedHistoryJson(history);
     await writeFile(fileOf(c), json);
     log(`${relative(ROOT, fileOf(c))}: ${events.length} events, ${(json.length / 1024).toFixed(1)} KB`);
     return history;
@@ -406,87 +347,3 @@ try {
   for (const s of stops.reverse()) await s().catch((e: unknown) => console.error(e));
 }
 
-/**
- * What `historyToJSON` of @temporalio/common writes (proto JSON, as `temporal workflow show
- * --output json` does). Not that function itself: npm installs @temporalio/common and
- * @temporalio/proto (1.24) each with its own copy of protobufjs 8, and protobufjs's protojson
- * refuses the other copy's types ("type must be a Type"); so this uses @temporalio/proto's copy.
- */
-function historyToJSON(history: proto.temporal.api.history.v1.IHistory): string {
-  const protoRequire = createRequire(createRequire(import.meta.url).resolve('@temporalio/proto'));
-  const { toJson } = protoRequire('protobufjs/ext/protojson') as { toJson(type: unknown, message: unknown): unknown };
-  const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
-  return JSON.stringify(toJson(historyType, proto.temporal.api.history.v1.History.fromObject(history)), null, 2);
-}
-
-/** An SMTP server on loopback that accepts every message (the alerts' mail), counting them. */
-async function startSmtpReceiver(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
-  let count = 0;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      stream.on('end', () => {
-        count++;
-        callback();
-      });
-      stream.resume();
-    },
-  });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  const { port } = server.server.address() as AddressInfo;
-  return { url: `smtp://127.0.0.1:${port}`, received: () => count, close: () => new Promise<void>((ok) => server.close(() => ok())) };
-}
-
-/** An HTTP receiver on loopback that answers 200 to every call (the alerts' webhook), counting them. */
-async function startWebhookReceiver(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
-  let count = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      count++;
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    });
-  });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    received: () => count,
-    close: () => new Promise<void>((ok) => {
-      server.closeAllConnections();
-      server.close(() => ok());
-    }),
-  };
-}
-
-function rawMail(m: { from?: string; subject: string; body?: string; messageId: string }): string {
-  return [
-    ...(m.from === '' ? [] : [`From: ${m.from ?? 'Test Sender <sender@example.com>'}`]),
-    'To: support@mailtrack.test',
-    `Subject: ${m.subject}`,
-    'Date: Mon, 02 Mar 2026 12:00:00 +0000',
-    `Message-ID: ${m.messageId}`,
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    m.body ?? 'Test body',
-    '',
-  ].join('\r\n');
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

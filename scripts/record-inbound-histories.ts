@@ -13,39 +13,17 @@
  * cases that have no history stored yet in any generation, with one (after a workflow change)
  * for every case not yet recorded under it; never overwrites one (the old ones must keep replaying).
  */
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import proto from '@temporalio/proto';
-import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root.js';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
-import { withImap } from '../activities/imap.js';
-import { buildApp } from '../api/app.js';
-import { newSecretsKey, parseSecretsKey, secretBox } from '../config/secret-box.js';
 import { ticketViewQuery } from '../contracts/ticket.js';
 import { emailWorkflowId, mailboxWorkflowId, ticketWorkflowId, type EmailRef } from '../contracts/workflow-ids.js';
-import { ensureAdminKey, newKey } from '../db/api-keys.js';
-import { createSql } from '../db/client.js';
 import type { ImapSettings } from '../db/mailboxes.js';
-import { migrate } from '../db/migrate.js';
 import type { RecordedOutcome } from '../domain/email-outcome.js';
-import { seedDemo, viaInject } from '../stack/demo-seed.js';
-import { appendMail, startDovecot } from '../stack/dovecot.js';
-import { startEmbeddedPostgres } from '../stack/embedded-postgres.js';
-import { freePort } from '../stack/free-port.js';
-import { ensureTemporalCli } from '../stack/temporal-cli.js';
-import { startDevServer } from '../stack/temporal-dev-server.js';
-import { createWorker } from '../workers/create-worker.js';
-import { installRuntime } from '../workers/runtime.js';
-import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
+import { seedDemo } from '../stack/demo-seed.js';
+import { appendMail } from '../stack/dovecot.js';
+import { eventually, OUT_DIR, rawMail, ROOT, startRecordingStack, storedHistoryJson } from './recording-stack.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const OUT_DIR = resolve(ROOT, 'test/workflows/histories');
 const TASK_QUEUE = 'record-inbound-histories';
 /** The inbound path's patch, or a later one that implies it. */
 const PATCHES = ['inbound-threading', 'email-steps-together'];
@@ -76,49 +54,9 @@ if (wanted.size === 0) {
 }
 
 const log = (m: string) => console.log(`[record-inbound-histories] ${m}`);
-installRuntime('WARN', { coreLevel: 'ERROR' });
 const stops: (() => Promise<unknown>)[] = [];
 try {
-  const pgDir = await mkdtemp(join(tmpdir(), 'mailtrack-record-inbound-'));
-  stops.push(() => rm(pgDir, { recursive: true, force: true }));
-  await chmod(pgDir, 0o755); // PostgreSQL runs as its own user when we are root.
-  const cli = await ensureTemporalCli({ projectRoot: ROOT, explicitPath: process.env.TEMPORAL_CLI_PATH || undefined, log });
-  const [temporal, db, dovecot] = await Promise.all([
-    freePort().then((port) => startDevServer({ cli, port })),
-    freePort().then((port) => startEmbeddedPostgres({ dir: join(pgDir, 'data'), port, database: 'record' })),
-    startDovecot(),
-  ]);
-  stops.push(temporal.stop, db.stop, dovecot.stop);
-  const smtp = await startSmtpReceiver();
-  stops.push(smtp.close);
-  await migrate(db.url);
-  const sql = createSql(db.url, { max: 10 });
-  stops.push(() => sql.end());
-  const secrets = secretBox(parseSecretsKey(newSecretsKey()));
-  const bundle = await loadWorkflowBundle(resolve(ROOT, '.cache'));
-  const from = 'Mailtrack <alerts@record.example>';
-  const { worker, connection: workerConnection } = await createWorker({ temporalAddress: temporal.address, namespace: 'default', taskQueue: TASK_QUEUE, sql, secrets, workflowBundle: bundle, alerts: { smtp: { url: smtp.url, from } } });
-  const running = worker.run();
-  stops.push(async () => {
-    worker.shutdown();
-    await running;
-    await workerConnection.close();
-  });
-  const connection = await Connection.connect({ address: temporal.address });
-  stops.push(() => connection.close());
-  const client = new Client({ connection });
-  const app = await buildApp({ sql, temporal: { client, taskQueue: TASK_QUEUE, mailboxIdleSeconds: 30 }, secrets });
-  stops.push(() => app.close());
-  const adminKey = newKey();
-  await ensureAdminKey(sql, adminKey);
-  const api = viaInject(app, adminKey);
-
-  const account = dovecot.users[0]!;
-  const folder = async (name: string): Promise<ImapSettings> => {
-    const imap = { host: dovecot.host, port: dovecot.port, tls: false, user: account.user, secret: account.password, folder: name };
-    await withImap(imap, (c) => c.mailboxCreate(name));
-    return imap;
-  };
+  const { sql, client, api, smtp, folder } = await startRecordingStack({ name: 'record-inbound', taskQueue: TASK_QUEUE, log, stops });
   const [autoImap, triageImap] = [await folder('Inbound'), await folder('InboundTriage')];
   const auto = await seedDemo(api, autoImap, { suffix: '-inbound' });
   const triage = await seedDemo(api, triageImap, { suffix: '-inbound-triage', autoConvert: false });
@@ -137,8 +75,7 @@ try {
     if (wanted.has(c)) {
       await mkdir(OUT_DIR, { recursive: true });
       const file = join(OUT_DIR, `${c}${tag}.json`);
-      const json = `${historyToJSON(history).replaceAll(`${ROOT.replace(/\/$/, '')}/`, '')}\n`;
-      await writeFile(file, json, { flag: 'wx' });
+      await writeFile(file, storedHistoryJson(history), { flag: 'wx' });
       log(`${relative(ROOT, file)}: ${history.events?.length} events`);
     }
     return outcome;
@@ -200,7 +137,7 @@ try {
     const history = await client.workflow.getHandle(`triage:${pre!.id}`).fetchHistory();
     if (wanted.has(c)) {
       const file = join(OUT_DIR, `${c}${tag}.json`);
-      await writeFile(file, `${historyToJSON(history).replaceAll(`${ROOT.replace(/\/$/, '')}/`, '')}\n`, { flag: 'wx' });
+      await writeFile(file, storedHistoryJson(history), { flag: 'wx' });
       log(`${relative(ROOT, file)}: ${history.events?.length} events`);
     }
   }
@@ -212,60 +149,3 @@ try {
   for (const s of stops.reverse()) await s().catch((e: unknown) => console.error(e));
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function rawMail(m: { from?: string; subject: string; messageId: string; headers?: string[] }): string {
-  return [
-    ...(m.from === '' ? [] : [`From: ${m.from ?? 'Test Sender <sender@example.com>'}`]),
-    'To: support@mailtrack.test',
-    `Subject: ${m.subject}`,
-    'Date: Mon, 02 Mar 2026 12:00:00 +0000',
-    `Message-ID: ${m.messageId}`,
-    ...(m.headers ?? []),
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    'Test body',
-    '',
-  ].join('\r\n');
-}
-
-/** An SMTP server on loopback that keeps the recipient and Message-ID of what it receives (the acknowledgements). */
-async function startSmtpReceiver(): Promise<{ url: string; messages: { to: string; messageId: string }[]; close: () => Promise<void> }> {
-  const messages: { to: string; messageId: string }[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      simpleParser(stream).then(
-        (mail) => {
-          for (const r of session.envelope.rcptTo) messages.push({ to: r.address, messageId: mail.messageId ?? '' });
-          callback();
-        },
-        (err: Error) => callback(err),
-      );
-    },
-  });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  const { port } = server.server.address() as { port: number };
-  return { url: `smtp://127.0.0.1:${port}`, messages, close: () => new Promise<void>((ok) => server.close(() => ok())) };
-}
-
-/** The JSON `temporal workflow show --output json` writes, as scripts/record-histories.ts writes it (see there why with @temporalio/proto's protobufjs). */
-function historyToJSON(history: proto.temporal.api.history.v1.IHistory): string {
-  const protoRequire = createRequire(createRequire(import.meta.url).resolve('@temporalio/proto'));
-  const { toJson } = protoRequire('protobufjs/ext/protojson') as { toJson(type: unknown, message: unknown): unknown };
-  const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
-  return JSON.stringify(toJson(historyType, proto.temporal.api.history.v1.History.fromObject(history)), null, 2);
-}
