@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { OAuthRefusedError, refreshAccessToken } from '../clients/oauth-token.js';
 import type { SecretBox } from '../config/secret-box.js';
-import { MAILBOX_AUTH_REFUSED } from '../contracts/failures.js';
+import { MAILBOX_AUTH_REFUSED, MAILBOX_AUTH_REFUSED_ADVICE } from '../contracts/failures.js';
 import type { Sql } from '../db/client.js';
 import { getMailboxImapAuth, lockMailboxOAuth, replaceRefreshToken, type MailboxOAuth } from '../db/mailboxes.js';
 
@@ -72,7 +72,7 @@ export class AccessTokenCache {
         if (err instanceof OAuthRefusedError) {
           throw ApplicationFailure.create({
             type: MAILBOX_AUTH_REFUSED,
-            message: `mailbox ${mailboxId}: ${err.message}; authorise the mailbox again (a new refresh token in its settings)`,
+            message: `mailbox ${mailboxId}: ${err.message}; ${MAILBOX_AUTH_REFUSED_ADVICE}`,
             nonRetryable: true,
           });
         }

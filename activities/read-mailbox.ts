@@ -35,9 +35,9 @@ export function createReadMailboxActivities(deps: { sql: Sql; secrets: SecretBox
   return {
     /**
      * The mailbox watcher's one activity: over one IMAP connection, stores the messages above
-     * the cursor, starts each one's `email:` workflow as soon as it is stored, moves the cursor
-     * once a batch's workflows all exist, and reads the next batch at once, without going back
-     * to the watcher's workflow between batches. When nothing is left it waits in IMAP IDLE and
+     * the cursor, starts each one's `email:` workflow as soon as it is stored, and moves the
+     * cursor once a batch's workflows all exist, while it reads the next batch (at most one batch
+     * is read ahead of the cursor), without going back to the watcher's workflow in between. When nothing is left it waits in IMAP IDLE and
      * reads again on the server's notification (when it came is recorded as the messages'
      * `noticed_at`). Returns after `maxWaitSeconds` without new mail, or after reading for
      * five minutes; the watcher calls again. A crash anywhere loses nothing and starts nothing
@@ -51,33 +51,46 @@ export function createReadMailboxActivities(deps: { sql: Sql; secrets: SecretBox
       let cursor: MailboxCursor | undefined = await getCursor(sql, input.mailboxId);
       const result: MailboxRead = { uidValidity: null, read: 0, lastUid: null };
       const until = Date.now() + READ_FOR_MS;
+      /** Once all of a batch's workflows exist: when the watcher was told of it, and the cursor past it. */
+      const settle = async (uids: number[], starts: Map<number, Promise<void>>, moved: MailboxCursor, noticedAt: Date) => {
+        await Promise.all(starts.values());
+        await markNoticed(sql, { mailboxId: mailbox.id, uidValidity: moved.uidValidity }, uids, noticedAt);
+        await advanceCursor(sql, mailbox.id, moved);
+        result.read += uids.length;
+        result.lastUid = moved.lastUid;
+      };
       try {
         // An OAuth 2.0 access token must outlive the call (servers end a session when its token expires).
         const holdMs = (input.maxWaitSeconds + READ_FOR_MS / 1000 + 60) * 1000;
         return await withMailboxConnection({ sql, secrets }, mailbox, async (client) => {
           keepIdleBelowSocketTimeout(client);
           let noticedAt = new Date();
+          // The batch read before this one, settling: its workflows starting, then the cursor moved past it.
+          let settling: Promise<void> = Promise.resolve();
           for (;;) {
             const starts = new Map<number, Promise<void>>();
             const start = (uidValidity: number, uid: number) => {
               const started = startEmail({ mailboxId: mailbox.id, uidValidity, uid });
-              // Awaited below, once the batch is stored; until then a failure must not count as unhandled.
+              // Awaited once the batch is stored; until then a failure must not count as unhandled.
               started.catch(() => {});
               starts.set(uid, started);
             };
             const mail = await readRound(sql, client, mailbox, cursor, input.maxBatch, ctx, (uid) => start(Number(client.mailbox && client.mailbox.uidValidity), uid));
             result.uidValidity = mail.uidValidity;
+            // At most one batch behind: the one before this must have settled (or failed, which ends the call).
+            await settling;
             if (mail.uids.length > 0) {
               // A message gone from the server was stored empty (quarantined) without being fetched: it gets its workflow too.
               for (const uid of mail.uids) if (!starts.has(uid)) start(mail.uidValidity, uid);
-              await Promise.all(starts.values());
               const lastUid = Math.max(...mail.uids);
               cursor = { uidValidity: mail.uidValidity, lastUid };
-              await markNoticed(sql, { mailboxId: mailbox.id, uidValidity: mail.uidValidity }, mail.uids, noticedAt);
-              await advanceCursor(sql, mailbox.id, cursor);
-              result.read += mail.uids.length;
-              result.lastUid = lastUid;
-              if (Date.now() >= until) return result;
+              // Settles while the next batch is read, so that no pause falls between two batches.
+              settling = settle(mail.uids, starts, { uidValidity: mail.uidValidity, lastUid }, noticedAt);
+              settling.catch(() => {});
+              if (Date.now() >= until) {
+                await settling;
+                return result;
+              }
               noticedAt = new Date();
               continue;
             }

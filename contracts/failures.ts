@@ -25,3 +25,9 @@ export const TICKET_LOADING = 'TicketLoading';
  * The message names the mailbox, the endpoint and the HTTP status, never a token.
  */
 export const MAILBOX_AUTH_REFUSED = 'MailboxAuthRefused';
+
+/**
+ * How a MAILBOX_AUTH_REFUSED message ends. The log recognises the watcher's workflow failing for
+ * it by this ending: an error logged from the workflow sandbox reaches the log without its type.
+ */
+export const MAILBOX_AUTH_REFUSED_ADVICE = 'authorise the mailbox again (a new refresh token in its settings)';

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
-import { MAILBOX_AUTH_REFUSED, UNPROCESSABLE } from '../contracts/failures.js';
+import { MAILBOX_AUTH_REFUSED, MAILBOX_AUTH_REFUSED_ADVICE, UNPROCESSABLE } from '../contracts/failures.js';
 
 const SEVERITY: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
 
@@ -16,8 +16,9 @@ const RETRIED_SENDS = ['deliverAlert', 'acknowledgeTicket'];
  * one line without a stack trace: an activity failing on purpose (an `Unprocessable` message,
  * which its workflow records as quarantined) at INFO, an attempt to deliver an alert or send an
  * acknowledgement that the receiver or the mail server refused (retried with backoff, recorded
- * on the delivery or the outbound e-mail) at WARN, and a mailbox whose
- * OAuth 2.0 authorisation was refused for good (shown in its status) at WARN.
+ * on the delivery or the outbound e-mail) at WARN, and a mailbox whose OAuth 2.0 authorisation
+ * was refused for good (shown in its status) at WARN: its activity's failure, then its watcher
+ * stopping.
  */
 export function workerLogger(level: LogLevel): DefaultLogger {
   return new DefaultLogger(level, (entry) => {
@@ -28,10 +29,12 @@ export function workerLogger(level: LogLevel): DefaultLogger {
       return write(entry, 'INFO', `${workflowId}: ${activityType} refused the message: ${error.message} (it is quarantined)`);
     }
     const cause = (error as { cause?: { type?: string; message?: string } } | undefined)?.cause;
-    if ((entry.message === 'Activity failed' || entry.message === 'Workflow failed') && (error?.type === MAILBOX_AUTH_REFUSED || cause?.type === MAILBOX_AUTH_REFUSED)) {
+    const refused = (e: { type?: string; message?: string } | undefined) => e?.type === MAILBOX_AUTH_REFUSED || e?.message?.endsWith(MAILBOX_AUTH_REFUSED_ADVICE) === true;
+    if ((entry.message === 'Activity failed' || entry.message === 'Workflow failed') && (refused(error) || refused(cause))) {
       if (SEVERITY[level] > SEVERITY.WARN) return;
       const { workflowId } = entry.meta as { workflowId?: string };
-      return write(entry, 'WARN', `${workflowId}: ${error?.type === MAILBOX_AUTH_REFUSED ? error.message : cause?.message}`);
+      const stopped = entry.message === 'Workflow failed' ? 'stopped: ' : '';
+      return write(entry, 'WARN', `${workflowId}: ${stopped}${refused(error) ? error?.message : cause?.message}`);
     }
     if (entry.message === 'Activity failed' && RETRIED_SENDS.includes((entry.meta as { activityType?: string } | undefined)?.activityType ?? '')) {
       if (SEVERITY[level] > SEVERITY.WARN) return;
