@@ -16,8 +16,14 @@ export interface MailboxRead {
   lastUid: number | null;
 }
 
-/** A call reads at most this long before it returns (the watcher calls again at once), so that one call never nears its timeout. */
+/**
+ * A call that has run this long returns at its next quiet moment, when a look finds no new mail
+ * (the watcher calls again at once): not in the middle of a burst, where calling again (a new
+ * connection) would be a pause between two batches.
+ */
 const READ_FOR_MS = 5 * 60_000;
+/** A call returns after this long even in the middle of a burst, so that it never nears its timeout. */
+const READ_AT_MOST_MS = 8 * 60_000;
 
 /**
  * Starts the message's `email:` workflow on this worker's task queue, its MailboxId search
@@ -37,12 +43,14 @@ export function createReadMailboxActivities(deps: { sql: Sql; secrets: SecretBox
      * The mailbox watcher's one activity: over one IMAP connection, stores the messages above
      * the cursor, starts each one's `email:` workflow as soon as it is stored, and moves the
      * cursor once a batch's workflows all exist, while it reads the next batch (at most one batch
-     * is read ahead of the cursor), without going back to the watcher's workflow in between. When nothing is left it waits in IMAP IDLE and
-     * reads again on the server's notification (when it came is recorded as the messages'
-     * `noticed_at`). Returns after `maxWaitSeconds` without new mail, or after reading for
-     * five minutes; the watcher calls again. A crash anywhere loses nothing and starts nothing
-     * twice: messages are stored before their workflow starts, the workflows' ids are the
-     * messages' positions, and the cursor moves only past started ones.
+     * is read ahead of the cursor), without going back to the watcher's workflow in between.
+     * When nothing is left it waits in IMAP IDLE and reads again on the server's notification
+     * (when it came is recorded as the messages' `noticed_at`). Returns after `maxWaitSeconds`
+     * without new mail, at the first quiet moment after five minutes, or after eight minutes of
+     * reading without one; the watcher calls again. A crash
+     * anywhere loses nothing and starts nothing twice: messages are stored before their workflow
+     * starts, the workflows' ids are the messages' positions, and the cursor moves only past
+     * started ones (a batch read ahead is read again).
      */
     async readMailbox(input: { mailboxId: number; maxWaitSeconds: number; maxBatch: number }): Promise<MailboxRead> {
       const mailbox = await getMailbox(sql, input.mailboxId);
@@ -50,7 +58,8 @@ export function createReadMailboxActivities(deps: { sql: Sql; secrets: SecretBox
       const ctx = Context.current();
       let cursor: MailboxCursor | undefined = await getCursor(sql, input.mailboxId);
       const result: MailboxRead = { uidValidity: null, read: 0, lastUid: null };
-      const until = Date.now() + READ_FOR_MS;
+      const quietAfter = Date.now() + READ_FOR_MS;
+      const until = Date.now() + READ_AT_MOST_MS;
       /** Once all of a batch's workflows exist: when the watcher was told of it, and the cursor past it. */
       const settle = async (uids: number[], starts: Map<number, Promise<void>>, moved: MailboxCursor, noticedAt: Date) => {
         await Promise.all(starts.values());
@@ -61,7 +70,7 @@ export function createReadMailboxActivities(deps: { sql: Sql; secrets: SecretBox
       };
       try {
         // An OAuth 2.0 access token must outlive the call (servers end a session when its token expires).
-        const holdMs = (input.maxWaitSeconds + READ_FOR_MS / 1000 + 60) * 1000;
+        const holdMs = (input.maxWaitSeconds + READ_AT_MOST_MS / 1000 + 60) * 1000;
         return await withMailboxConnection({ sql, secrets }, mailbox, async (client) => {
           keepIdleBelowSocketTimeout(client);
           let noticedAt = new Date();
@@ -94,6 +103,7 @@ export function createReadMailboxActivities(deps: { sql: Sql; secrets: SecretBox
               noticedAt = new Date();
               continue;
             }
+            if (Date.now() >= quietAfter) return result;
             const tick = idleTick(sql, client, mailbox, mail.uidValidity, ctx);
             const waitedFrom = Date.now();
             const woken = await untilNewMail(client, input.maxWaitSeconds * 1000, ctx.cancellationSignal, tick, mail.exists);

@@ -26,7 +26,9 @@ export function workerLogger(level: LogLevel): DefaultLogger {
     if (entry.message === 'Activity failed' && error?.type === UNPROCESSABLE) {
       if (SEVERITY[level] > SEVERITY.INFO) return;
       const { activityType, workflowId } = entry.meta as { activityType?: string; workflowId?: string };
-      return write(entry, 'INFO', `${workflowId}: ${activityType} refused the message: ${error.message} (it is quarantined)`);
+      // The parse runs beside the classification: automatic mail it refuses is still ignored, not quarantined.
+      const fate = activityType === 'parseEmail' ? 'quarantined, unless it is automatic mail, which is ignored' : 'quarantined';
+      return write(entry, 'INFO', `${workflowId}: ${activityType} refused the message: ${error.message} (it is ${fate})`);
     }
     const cause = (error as { cause?: { type?: string; message?: string } } | undefined)?.cause;
     const refused = (e: { type?: string; message?: string } | undefined) => e?.type === MAILBOX_AUTH_REFUSED || e?.message?.endsWith(MAILBOX_AUTH_REFUSED_ADVICE) === true;

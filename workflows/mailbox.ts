@@ -32,7 +32,7 @@ export async function watchMailbox(input: WatchMailboxInput): Promise<never> {
 
 const READ_IN_ACTIVITY_PATCH = 'watcher-reads-in-activity';
 
-/** The wait, plus time to read (a batch, or up to five minutes of batches); heartbeats catch a dead worker sooner. */
+/** The wait, plus time to read (a batch, or up to eight minutes of batches); heartbeats catch a dead worker sooner. */
 function readingOptions(idleSeconds: number) {
   return {
     startToCloseTimeout: `${idleSeconds + 600} seconds`,
