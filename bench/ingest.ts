@@ -63,6 +63,9 @@ const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => console.log(s);
 
+/** Each kind's mailbox is a Dovecot user of its own. */
+const users: Record<Kind, [string, string]> = { engine: ['support', 'support-secret'], noop: ['sales', 'sales-secret'], shape: ['billing', 'billing-secret'] };
+
 // ---------------------------------------------------------------------------------------------
 // The stack.
 const pgDir = await mkdtemp(join(tmpdir(), 'mailtrack-bench-ingest-'));
@@ -71,7 +74,7 @@ const cli = await ensureTemporalCli({ projectRoot: ROOT, explicitPath: process.e
 const [temporal, db, dovecot] = await Promise.all([
   freePort().then((port) => startDevServer({ cli, port })),
   freePort().then((port) => startEmbeddedPostgres({ dir: join(pgDir, 'data'), port, database: 'bench' })),
-  startDovecot({ users: [{ user: 'support', password: 'support-secret' }, { user: 'sales', password: 'sales-secret' }, { user: 'billing', password: 'billing-secret' }] }),
+  startDovecot({ users: Object.values(users).map(([user, password]) => ({ user, password })) }),
 ]);
 await migrate(db.url);
 const sql = createSql(db.url, { max: 20 });
@@ -120,7 +123,6 @@ async function setUp(kind: Kind, user: string, password: string): Promise<Setup>
   return { kind, taskQueue, workerPid: worker.child.pid!, mailboxId: seeded.mailboxId, imap, stop: () => worker.stop() };
 }
 
-const users: Record<Kind, [string, string]> = { engine: ['support', 'support-secret'], noop: ['sales', 'sales-secret'], shape: ['billing', 'billing-secret'] };
 const setups = new Map<Kind, Setup>();
 for (const kind of KINDS) setups.set(kind, await setUp(kind, ...users[kind]));
 
