@@ -152,8 +152,8 @@ describe('acknowledgement (SPEC §4.11)', () => {
     try {
       // An attempt to acknowledge has failed and waits for the next one…
       protocol = await eventually(async () => {
-        const [row] = await e2e.sql<{ protocol: string; lastError: string | null }[]>`
-          SELECT t.protocol, o.last_error FROM ticket t JOIN inbound_email e ON e.id = t.source_email_id
+        const [row] = await e2e.sql<{ protocol: string }[]>`
+          SELECT t.protocol FROM ticket t JOIN inbound_email e ON e.id = t.source_email_id
             JOIN outbound_email o ON o.ticket_id = t.id AND o.kind = 'acknowledgement'
            WHERE e.mailbox_id = ${ref.mailboxId} AND e.uid = ${ref.uid} AND o.status = 'pending' AND o.last_error IS NOT NULL`;
         return row?.protocol;
@@ -164,7 +164,6 @@ describe('acknowledgement (SPEC §4.11)', () => {
       const lifecycle = e2e.client.workflow.getHandle(ticketWorkflowId(protocol));
       const described = await eventually(() => lifecycle.describe().catch(() => undefined), 10_000, 'the ticket workflow');
       expect(described.status.name).toBe('RUNNING');
-      // It planned the SLA (the demo's first step has a clock of its own).
       // It loaded the ticket and watches its SLA (shown in the Temporal UI).
       await eventually(async () => ((await lifecycle.describe()).typedSearchAttributes.get(SlaState) === 'on_time' ? true : undefined), 10_000, 'the SLA watched');
       // The e-mail's workflow still retries the acknowledgement.
