@@ -47,10 +47,10 @@ export function createReadMailboxActivities(deps: { sql: Sql; secrets: SecretBox
      * When nothing is left it waits in IMAP IDLE and reads again on the server's notification
      * (when it came is recorded as the messages' `noticed_at`). Returns after `maxWaitSeconds`
      * without new mail, at the first quiet moment after five minutes, or after eight minutes of
-     * reading without one; the watcher calls again. A crash
-     * anywhere loses nothing and starts nothing twice: messages are stored before their workflow
-     * starts, the workflows' ids are the messages' positions, and the cursor moves only past
-     * started ones (a batch read ahead is read again).
+     * reading without one; the watcher calls again. A crash anywhere loses nothing and starts
+     * nothing twice: messages are stored before their workflow starts, the workflows' ids are
+     * the messages' positions, and the cursor moves only past started ones (a batch read ahead
+     * is read again).
      */
     async readMailbox(input: { mailboxId: number; maxWaitSeconds: number; maxBatch: number }): Promise<MailboxRead> {
       const mailbox = await getMailbox(sql, input.mailboxId);

@@ -9,7 +9,7 @@ import { createTicketFromEmail, recordAssignments, ticketDistribution } from '..
 import { ticketOfEmail } from '../db/ticket-messages.js';
 import { getUserLogin } from '../db/users.js';
 import { poolFor } from '../domain/distribution.js';
-import { slaDueAt } from '../domain/sla.js';
+import { emailTicketContent } from '../domain/email-ticket.js';
 import { ticketSector } from '../domain/ticket-sector.js';
 import { unprocessable } from './failures.js';
 
@@ -56,16 +56,13 @@ export function createTicketActivities(deps: { sql: Sql; now?: () => Date }) {
       const openedAt = now();
       const ticket = await createTicketFromEmail(sql, {
         sourceEmailId: input.emailId,
-        subject: email.subject?.trim() || '(no subject)',
-        // SPEC §4.7: the e-mail's body, empty when it is (a placeholder would read as the customer's words).
-        description: email.textBody ?? '',
+        ...emailTicketContent(email, s, openedAt),
         customerId: input.customerId,
         mailboxId: email.mailboxId,
         creatorUserId: s.creatorUserId,
         occurrenceTypeId: s.occurrenceTypeId,
         occurrenceId: s.occurrenceId,
         sectorId: ticketSector(s),
-        slaDueAt: s.slaValue && s.slaUnit ? slaDueAt(openedAt, s.slaValue, s.slaUnit) : null,
         openedAt,
         followsUp: input.followsUp ?? null,
         senderLimit: email.fromAddress ? { perHour: email.senderTicketLimit, sender: email.fromAddress } : null,

@@ -1,7 +1,7 @@
 import type { PreTicketConversionRequest, PreTicketConversionResult } from '../contracts/triage.js';
 import { customerNameFromAddress } from '../domain/customer-naming.js';
 import { addressKey } from '../domain/email-address.js';
-import { slaDueAt } from '../domain/sla.js';
+import { emailTicketContent } from '../domain/email-ticket.js';
 import type { SlaUnit } from '../domain/sla.js';
 import { ticketSector } from '../domain/ticket-sector.js';
 import type { PreTicket, PreTicketListQuery } from '../schemas/pre-tickets.js';
@@ -171,15 +171,13 @@ export async function convertPreTicket(sql: Sql, r: PreTicketConversionRequest, 
     const sectorId = ticketSector({ ...c, creatorSectorIds: r.actor.sectorIds });
     const ticket = await insertEmailTicket(tx, {
       sourceEmailId: r.emailId,
-      subject: email.subject?.trim() || '(no subject)',
-      description: email.textBody ?? '',
+      ...emailTicketContent(email, c, openedAt),
       customerId: customer.id,
       mailboxId: email.mailboxId,
       creatorUserId: r.actor.userId,
       occurrenceTypeId: r.occurrenceTypeId,
       occurrenceId: r.occurrenceId,
       sectorId,
-      slaDueAt: c.slaValue && c.slaUnit ? slaDueAt(openedAt, c.slaValue, c.slaUnit) : null,
       followsUpTicketId: null,
       openedAt,
     });
