@@ -5,7 +5,7 @@ import { inTransaction, type Queryable, type Sql } from './client.js';
 import { STAGED_RAW, type StagedRaw } from './inbound-email-raw.js';
 import type { Email, EmailDetail, EmailListQuery } from '../schemas/emails.js';
 import { headerFields } from '../domain/mail-headers.js';
-import { where } from './crud.js';
+import { iso, where } from './crud.js';
 
 export interface ReceivedEmail {
   emailId: number;
@@ -208,6 +208,9 @@ export async function getEmail(sql: Queryable, id: number): Promise<EmailDetail 
   const [row] = await sql<(Omit<EmailDetail, 'headers'> & { headerBlock: Buffer })[]>`
     SELECT e.id, e.mailbox_id, e.uid_validity, e.uid, e.message_id, e.size, e.received_at, e.subject, e.from_address,
            e.outcome, e.outcome_reason, t.protocol, e.from_name, COALESCE(e.to_addresses, '{}') AS to_addresses, e.sent_at, e.outcome_at, e.noticed_at,
+           CASE WHEN e.outcome = 'pre_ticket' THEN json_build_object(
+                  'status', COALESCE(p.status, 'pending'), 'discardReason', CASE WHEN p.status = 'discarded' THEN p.reason END,
+                  'by', p.by_login, 'at', ${iso(sql, sql`p.at`)}, 'url', '/pre-tickets/' || e.id) END AS triage,
            ${HEADER_BLOCK(sql)} AS header_block,
            COALESCE((SELECT json_agg(json_build_object(
                        'id', a.id, 'emailId', a.email_id, 'filename', a.filename, 'contentType', a.content_type, 'size', a.size,
@@ -215,6 +218,7 @@ export async function getEmail(sql: Queryable, id: number): Promise<EmailDetail 
                        FROM email_attachment a WHERE a.email_id = e.id), '[]') AS attachments,
            '/emails/' || e.id || '/raw' AS raw_url
       FROM inbound_email e LEFT JOIN LATERAL ${TICKET_OF_EMAIL(sql)} t ON true
+      LEFT JOIN pre_ticket_triage p ON p.email_id = e.id
      WHERE e.id = ${id}`;
   if (!row) return undefined;
   const { headerBlock, ...email } = row;

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, type AfterProcessing, type ImapAuth } from '
 import type { SlaUnit } from '../domain/sla.js';
 import type { Mailbox, MailboxCreate, MailboxListQuery, MailboxStatus, MailboxUpdate } from '../schemas/mailboxes.js';
 import type { Queryable, Sql } from './client.js';
-import { containing, defined, toPage, where, type Fragment, type Page } from './crud.js';
+import { containing, defined, iso, toPage, where, type Fragment, type Page } from './crud.js';
 
 /**
  * The mailbox aggregate: its configuration (the API's store), what the activities read to
@@ -325,9 +325,6 @@ export async function recordWatcherError(sql: Queryable, mailboxId: number, mess
 
 /** How long without a sign of life the watcher counts as disconnected (it writes one at least every minute while it waits). */
 export const WATCHER_SILENCE_SECONDS = 150;
-
-/** A timestamp inside a JSON object, as the API shows every timestamp (ISO 8601, UTC, milliseconds). */
-const iso = (sql: Queryable, column: Fragment) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** The live status of a mailbox (GET /mailboxes/:id/status), from the watcher's last writes, the cursor and the e-mails. */
 export async function getMailboxStatus(sql: Queryable, mailboxId: number): Promise<MailboxStatus | undefined> {

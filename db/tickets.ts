@@ -3,7 +3,7 @@ import { recordOutcome } from './inbound-emails.js';
 import { appendEmail, ticketOfEmail } from './ticket-messages.js';
 import type { Ticket, TicketFilters } from '../schemas/tickets.js';
 import type { Queryable, Sql } from './client.js';
-import { where, type Fragment } from './crud.js';
+import { iso, where, type Fragment } from './crud.js';
 
 export interface NewEmailTicket {
   sourceEmailId: number;
@@ -114,9 +114,6 @@ export async function createTicketFromEmail(sql: Sql, t: NewEmailTicket): Promis
 // conversion in the driver, which was most of the cost of a page. Names of referenced rows
 // are scalar subqueries rather than joins, so a statement is cheap to plan whatever the
 // filters (an eight-way join took milliseconds to plan).
-
-/** A timestamptz inside JSON as the API writes every time: ISO 8601 in UTC, to the millisecond. */
-const iso = (sql: Queryable, column: Fragment) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** `{ id, name }` of the row of `table` that `column` of the ticket (or of `alias`) names, or null. */
 const ref = (sql: Queryable, table: string, column: string, alias = 't') =>

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EMAIL_OUTCOMES } from '../domain/email-outcome.js';
 import { boolParam, enumParam, idParam, intParam, timestamp } from './common.js';
+import { PRE_TICKET_STATUSES } from './pre-tickets.js';
 import { attachment } from './tickets.js';
 
 /** A received e-mail as the list shows it: where it came from and what became of it. */
@@ -35,6 +36,16 @@ export const emailDetail = email
       .array(z.object({ name: z.string(), value: z.string() }))
       .describe('the header fields in message order, unfolded, values as written (encoded words not decoded)'),
     attachments: z.array(attachment),
+    triage: z
+      .object({
+        status: z.enum(PRE_TICKET_STATUSES).describe('pending: waiting for a decision; converted: `protocol` is the ticket it became'),
+        discardReason: z.string().nullable(),
+        by: z.string().nullable().describe('the login of the admin or agent who decided'),
+        at: timestamp.nullable(),
+        url: z.string().describe('the pre-ticket (`GET /pre-tickets/{emailId}`)'),
+      })
+      .nullable()
+      .describe('where a pre-ticket (outcome `pre_ticket`) stands in triage; null for any other outcome'),
     rawUrl: z.string().describe('where to download the message exactly as received'),
   })
   .meta({ id: 'EmailDetail' });

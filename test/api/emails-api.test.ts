@@ -103,6 +103,7 @@ describe('GET /emails/:id', () => {
           url: `/emails/${emailId}/attachments/${att!.id}`,
         },
       ],
+      triage: null,
       rawUrl: `/emails/${emailId}/raw`,
     });
   });
@@ -112,7 +113,7 @@ describe('GET /emails/:id', () => {
     const { customerId } = await act.resolveCustomer(id);
     const { protocol } = await act.openTicketFromEmail({ emailId: id, customerId });
     const email = (await api.as('backoffice', `/emails/${id}`)).json();
-    expect(email).toMatchObject({ outcome: 'ticket_created', outcomeReason: `ticket ${protocol}`, outcomeAt: expect.stringMatching(/Z$/), protocol });
+    expect(email).toMatchObject({ outcome: 'ticket_created', outcomeReason: `ticket ${protocol}`, outcomeAt: expect.stringMatching(/Z$/), protocol, triage: null });
     // The ticket lists the same attachment, downloadable from either place.
     const ticket = (await api.as('agent', `/tickets/${protocol}`)).json();
     expect(ticket.attachments.map((a: { id: number }) => a.id)).toEqual(email.attachments.map((a: { id: number }) => a.id));

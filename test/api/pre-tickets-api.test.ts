@@ -67,6 +67,8 @@ describe('GET /pre-tickets', () => {
       converted: null,
       discarded: null,
     });
+    const email = (await api.as('agent', `/emails/${ids.ana}`)).json();
+    expect(email).toMatchObject({ outcome: 'pre_ticket', protocol: null, triage: { status: 'pending', discardReason: null, by: null, at: null, url: `/pre-tickets/${ids.ana}` } });
   });
 
   it('filters by sender (address or name, any case) and by when it was received, and pages', async () => {
@@ -109,6 +111,8 @@ describe('POST /pre-tickets/:emailId/discard', () => {
     expect(discarded).toMatchObject({ emailId: ids.bruno, status: 'discarded', converted: null, discarded: { reason: 'Spam', by: expect.stringMatching(/^agent/) } });
     expect((await list('')).items.map((p) => p.emailId)).not.toContain(ids.bruno);
     expect((await list('status=discarded')).items.map((p) => p.emailId)).toEqual([ids.bruno]);
+    const email = (await api.as('backoffice', `/emails/${ids.bruno}`)).json();
+    expect(email.triage).toEqual({ status: 'discarded', discardReason: 'Spam', by: discarded.discarded!.by, at: discarded.discarded!.at, url: `/pre-tickets/${ids.bruno}` });
 
     const again = await api.as('admin', { method: 'POST', url: `/pre-tickets/${ids.bruno}/discard`, payload: { reason: 'Spam again' } });
     expect(again.statusCode).toBe(409);
@@ -162,6 +166,8 @@ describe('converting a pre-ticket', () => {
 
     const shown = (await api.as('agent', `/pre-tickets/${ids.ticketed}`)).json() as PreTicket;
     expect(shown).toMatchObject({ status: 'converted', converted: { protocol, by: expect.stringMatching(/^agent-\d$/) }, discarded: null });
+    const email = (await api.as('agent', `/emails/${ids.ticketed}`)).json();
+    expect(email).toMatchObject({ outcome: 'pre_ticket', protocol, triage: { status: 'converted', discardReason: null, by: shown.converted!.by, at: shown.converted!.at } });
     const discard = await api.as('agent', { method: 'POST', url: `/pre-tickets/${ids.ticketed}/discard`, payload: { reason: 'Too late' } });
     expect(discard.statusCode).toBe(409);
     expect(discard.json().detail).toContain(`ticket ${protocol}`);
