@@ -28,6 +28,16 @@ export interface DevServer {
 const SQLITE_PRAGMAS = ['journal_mode=WAL', 'synchronous=NORMAL'];
 const pragmaArgs = (dbFilename: string | undefined) => (dbFilename ? SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]) : []);
 
+/**
+ * One partition per task queue. The server splits each task queue into four partitions by
+ * default, so that matching can spread over the hosts of a cluster; on one host that only adds
+ * work (tasks and polls forwarded between partitions). `bench/ingest` on a 2-core machine, two
+ * runs each way: the engine's burst of 1,000 at 29.3 and 30.4 e-mails/s with one partition
+ * against 25.1 and 25.5 with four; the ceiling at 75.6 and 82.9 against 57.3 and 61.1. A
+ * cluster keeps the server's default (docker-compose.yml).
+ */
+const SINGLE_HOST_ARGS = ['matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'].flatMap((v) => ['--dynamic-config-value', v]);
+
 function searchAttributeArgs(): string[] {
   const typeName: Record<string, string> = { KEYWORD: 'Keyword', DATETIME: 'Datetime', BOOL: 'Bool', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', KEYWORD_LIST: 'KeywordList' };
   return ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${typeName[k.type] ?? k.type}`]);
@@ -75,13 +85,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
         uiPort: opts.uiPort,
         dbFilename: opts.dbFilename,
         searchAttributes: ALL_SEARCH_ATTRIBUTES,
-        extraArgs: ['--log-level', 'error', ...pragmaArgs(opts.dbFilename)],
+        extraArgs: ['--log-level', 'error', ...SINGLE_HOST_ARGS, ...pragmaArgs(opts.dbFilename)],
       },
     });
     return { address, uiUrl, stop: () => env.teardown() };
   }
 
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', namespace, '--log-level', 'error', ...searchAttributeArgs()];
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', namespace, '--log-level', 'error', ...SINGLE_HOST_ARGS, ...searchAttributeArgs()];
   args.push(...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']));
   if (opts.dbFilename) args.push('--db-filename', opts.dbFilename, ...pragmaArgs(opts.dbFilename));
   // Its own process group: Ctrl-C reaches the launcher, which stops things in order.
