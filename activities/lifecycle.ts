@@ -8,6 +8,7 @@ import {
   alertThresholds,
   alternativeSolution,
   applyTicketChange,
+  CLOSE_RESOLVED_AFTER_HOURS,
   loadLifecycleTicket,
   occurrenceTypeOf,
   slaSources,
@@ -28,6 +29,13 @@ export type { StepColumns, TicketColumns, TicketEvent } from '../db/ticket-lifec
 
 /** A step as the ticket's workflow holds it, with its SLA plan (null: the step has no SLA). */
 export type StepSnapshot = Omit<StepRow, 'sla' | 'calendar' | 'slaState'> & { plan: SlaPlan | null };
+
+/** What a write of the ticket's workflow learns back: its assignee's login, and its mailbox's auto-closing (absent in histories from before it). */
+export interface SavedTicketChange {
+  applied: boolean;
+  assigneeLogin: string | null;
+  closeResolvedAfterHours?: number | null;
+}
 
 /** A ticket as its workflow starts from it, with its SLA plan (null: its occurrence has none). */
 export type TicketSnapshot = Omit<LifecycleTicket, 'steps'> & { plan: SlaPlan | null; steps: StepSnapshot[] };
@@ -84,15 +92,20 @@ export function createLifecycleActivities(deps: { sql: Sql; now?: () => Date }) 
      * the change moved the ticket in or out of its assignee's open load, tells the assignee's
      * pools (and the former assignee's) so their next decision counts it (SPEC §5).
      */
-    async saveTicketChange(input: TicketChange & { loadChanged?: { formerAssigneeId: number | null } }): Promise<{ applied: boolean; assigneeLogin: string | null }> {
+    async saveTicketChange(input: TicketChange & { loadChanged?: { formerAssigneeId: number | null } }): Promise<SavedTicketChange> {
       const { loadChanged, ...change } = input;
       if (change.ticket?.occurrenceId !== undefined) {
         change.ticket.occurrenceTypeId = (await occurrenceTypeOf(sql, change.ticket.occurrenceId)) ?? undefined;
       }
       const applied = await applyTicketChange(sql, change);
       if (loadChanged) await ticketLoadChanged(getClient(), sql, change.ticketId, change.event.kind, loadChanged.formerAssigneeId);
-      const [row] = await sql<{ assigneeUserId: number | null }[]>`SELECT assignee_user_id FROM ticket WHERE id = ${change.ticketId}`;
-      return { applied, assigneeLogin: row?.assigneeUserId ? ((await getUserLogin(sql, row.assigneeUserId)) ?? null) : null };
+      const [row] = await sql<{ assigneeUserId: number | null; closeResolvedAfterHours: number | null }[]>`
+        SELECT t.assignee_user_id, ${CLOSE_RESOLVED_AFTER_HOURS(sql)} AS close_resolved_after_hours FROM ticket t WHERE t.id = ${change.ticketId}`;
+      return {
+        applied,
+        assigneeLogin: row?.assigneeUserId ? ((await getUserLogin(sql, row.assigneeUserId)) ?? null) : null,
+        closeResolvedAfterHours: row?.closeResolvedAfterHours ?? null,
+      };
     },
 
     /**

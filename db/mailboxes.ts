@@ -65,7 +65,7 @@ const ENTITY = (sql: Queryable) => sql`
   sector_id, auto_convert, customer_type_id, region_id, creator_user_id, occurrence_type_id, occurrence_id,
   solution_id, auto_distribute, distribution_target, active,
   acknowledge, acknowledgement_subject, acknowledgement_body, sender_ticket_limit, after_processing, after_processing_folder,
-  max_message_bytes, push_secret IS NOT NULL AS has_push_secret, created_at, updated_at`;
+  max_message_bytes, close_resolved_after_hours, push_secret IS NOT NULL AS has_push_secret, created_at, updated_at`;
 
 /** camelCase body keys → the row's columns (`imap.host` → `imapHost`, written as imap_host; `imap.oauth.tokenUrl` → oauth_token_url). */
 function columns(input: SealedMailboxCreate | SealedMailboxUpdate): Record<string, unknown> {

@@ -56,6 +56,10 @@ export interface LifecycleTicket {
   hasAlternative: boolean;
   /** Keys of the alerts that already fired (a workflow started again must not repeat them). */
   firedKeys: string[];
+  /** When it was resolved, while it is; absent from snapshots taken before auto-closing existed. */
+  resolvedAt?: string | null;
+  /** Its mailbox's `closeResolvedAfterHours` (null: never, or no mailbox); absent as `resolvedAt`. */
+  closeResolvedAfterHours?: number | null;
 }
 
 /** What the ticket's SLA is computed from (SPEC §6), as of `at`. */
@@ -73,11 +77,15 @@ const CALENDAR_OF = (sql: Queryable, sectorId: postgres.Fragment) => sql`
      FROM calendar c
     WHERE c.id = COALESCE((SELECT s.calendar_id FROM sector s WHERE s.id = ${sectorId}), (SELECT id FROM calendar WHERE is_default)))`;
 
+/** The `closeResolvedAfterHours` of the mailbox of the ticket `t`; null for a ticket without one. */
+export const CLOSE_RESOLVED_AFTER_HOURS = (sql: Queryable) => sql`(SELECT m.close_resolved_after_hours FROM mailbox m WHERE m.id = t.mailbox_id)`;
+
 export async function loadLifecycleTicket(sql: Queryable, protocol: string): Promise<LifecycleTicket | undefined> {
   const [row] = await sql<LifecycleTicket[]>`
     SELECT t.id AS ticket_id, t.protocol, t.status, t.assignee_user_id,
            (SELECT login FROM app_user WHERE id = t.assignee_user_id) AS assignee_login,
-           t.sector_id, t.created_at, t.sla_paused_at, t.sla_due_at, t.sla_state, t.sla_used_ms, t.sla_running_since,
+           t.sector_id, t.created_at, t.sla_paused_at, t.sla_due_at, t.sla_state, t.sla_used_ms, t.sla_running_since, t.resolved_at,
+           ${CLOSE_RESOLVED_AFTER_HOURS(sql)} AS close_resolved_after_hours,
            EXISTS (SELECT 1 FROM solution s WHERE s.occurrence_id = t.occurrence_id AND s.flow = 'alternative') AS has_alternative,
            COALESCE((SELECT array_agg(f.key ORDER BY f.id) FROM alert_firing f WHERE f.ticket_id = t.id), '{}') AS fired_keys
       FROM ticket t WHERE t.protocol = ${protocol}`;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_CLOSE_RESOLVED_AFTER_HOURS, MAX_CLOSE_RESOLVED_AFTER_HOURS } from '../domain/auto-close.js';
 import { DISTRIBUTION_TARGETS } from '../domain/mailbox-rules.js';
 import {
   AFTER_PROCESSING,
@@ -66,6 +67,10 @@ export const mailbox = z
     afterProcessing: afterProcessing.describe('what happens to the message on the server once its outcome is recorded: left as it is, marked \\Seen, or moved to `afterProcessingFolder`'),
     afterProcessingFolder: z.string().nullable(),
     maxMessageBytes: z.number().describe('a message above this size is quarantined with the reason (its bytes kept); a pushed one is refused with 413'),
+    closeResolvedAfterHours: z
+      .number()
+      .nullable()
+      .describe("a ticket from this mailbox left resolved this many hours closes by itself (a reply before reopens it, one after opens a new ticket); the mailbox's setting when the ticket was resolved applies; null: never"),
     hasPushSecret: z.boolean().describe('mail can be pushed to `POST /inbound/{id}` with this secret; the secret is never shown'),
     createdAt: timestamp,
     updatedAt: timestamp,
@@ -164,6 +169,12 @@ const settingFields = {
     .int('must be a whole number')
     .min(MIN_MAX_MESSAGE_BYTES, `must be from ${MIN_MAX_MESSAGE_BYTES} to ${MAX_MAX_MESSAGE_BYTES}`)
     .max(MAX_MAX_MESSAGE_BYTES, `must be from ${MIN_MAX_MESSAGE_BYTES} to ${MAX_MAX_MESSAGE_BYTES}`),
+  closeResolvedAfterHours: z
+    .number()
+    .int('must be a whole number of hours')
+    .min(1, `must be from 1 to ${MAX_CLOSE_RESOLVED_AFTER_HOURS} hours, or null for never`)
+    .max(MAX_CLOSE_RESOLVED_AFTER_HOURS, `must be from 1 to ${MAX_CLOSE_RESOLVED_AFTER_HOURS} hours, or null for never`)
+    .nullable(),
   pushSecret,
 };
 
@@ -188,6 +199,7 @@ export const mailboxCreate = z.strictObject({
   afterProcessing: settingFields.afterProcessing.default('leave'),
   afterProcessingFolder: settingFields.afterProcessingFolder.optional(),
   maxMessageBytes: settingFields.maxMessageBytes.default(DEFAULT_MAX_MESSAGE_BYTES),
+  closeResolvedAfterHours: settingFields.closeResolvedAfterHours.default(DEFAULT_CLOSE_RESOLVED_AFTER_HOURS),
   pushSecret: settingFields.pushSecret.optional(),
 });
 export const mailboxUpdate = z.strictObject({ ...settingFields, imap: mailboxImapUpdate }).partial();

@@ -5,13 +5,10 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import proto from '@temporalio/proto';
-import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root.js';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -33,6 +30,7 @@ import { installRuntime } from '../workers/runtime.js';
 import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export { storedHistoryJson } from '../workers/stored-history.js';
 export const OUT_DIR = resolve(ROOT, 'test/workflows/histories');
 
 /** Received by the recording's SMTP server: the recipients and Message-ID of each message. */
@@ -106,21 +104,6 @@ export async function startRecordingStack(opts: { name: string; taskQueue: strin
     return imap;
   };
   return { sql, client, app, api: viaInject(app, adminKey), dovecot, smtp, folder, stops };
-}
-
-/**
- * A history as stored: what `historyToJSON` of @temporalio/common writes (proto JSON, as
- * `temporal workflow show --output json` does), with this machine's paths in stack traces made
- * relative to the project. Not that function itself: npm installs @temporalio/common and
- * @temporalio/proto (1.24) each with its own copy of protobufjs 8, and protobufjs's protojson
- * refuses the other copy's types ("type must be a Type"); so this uses @temporalio/proto's copy.
- */
-export function storedHistoryJson(history: proto.temporal.api.history.v1.IHistory): string {
-  const protoRequire = createRequire(createRequire(import.meta.url).resolve('@temporalio/proto'));
-  const { toJson } = protoRequire('protobufjs/ext/protojson') as { toJson(type: unknown, message: unknown): unknown };
-  const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
-  const json = JSON.stringify(toJson(historyType, proto.temporal.api.history.v1.History.fromObject(history)), null, 2);
-  return `${json.replaceAll(`${ROOT.replace(/\/$/, '')}/`, '')}\n`;
 }
 
 /** A plain-text message; `from: ''` leaves the From header out. */

@@ -37,6 +37,7 @@ import {
   type TicketView,
 } from '../contracts/ticket.js';
 import { alertWorkflowId } from '../contracts/workflow-ids.js';
+import { autoCloseAt } from '../domain/auto-close.js';
 import { isOpenStatus } from '../domain/distribution.js';
 import { clockDueAt, clockState, markFired, nextThreshold, pauseClock, replanClock, resumeClock, startClock, type SlaClock, type SlaPlan } from '../domain/sla-clock.js';
 import { FINAL_STATUSES, slaClockRuns, transitionProblem, type TicketStatus } from '../domain/ticket-status.js';
@@ -54,6 +55,8 @@ const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '1 minute'
 export const LOCAL_ACTIVITIES_PATCH = 'ticket-local-activities';
 /** Runs from before it write a threshold's firing and the ticket's change for it in two activities. */
 export const ONE_WRITE_PER_ALERT_PATCH = 'ticket-one-write-per-alert';
+/** Runs from before it leave a resolved ticket resolved until someone closes it. */
+export const AUTO_CLOSE_PATCH = 'ticket-auto-close';
 
 interface StepState extends Omit<StepSnapshot, 'plan'> {
   plan: SlaPlan | null;
@@ -68,6 +71,10 @@ export interface TicketState extends Pick<TicketSnapshot, 'ticketId' | 'protocol
   firedKeys: string[];
   /** Numbers this chain of runs' changes, for their idempotency keys. */
   seq: number;
+  /** When the ticket was resolved, while it is (runs that close resolved tickets by themselves). */
+  resolvedAt?: string | null;
+  /** Its mailbox's `closeResolvedAfterHours` as last read (null: never). */
+  closeResolvedAfterHours?: number | null;
 }
 
 /** Events a run takes before it hands on (the server suggests 4,096 at most). */
@@ -113,7 +120,7 @@ function clockFrom(plan: SlaPlan | null, since: string | null, fired: number[], 
   return pausedAt ? pauseClock(clock, pausedAt) : clock;
 }
 
-function initialState(t: TicketSnapshot): TicketState {
+function initialState(t: TicketSnapshot, autoClose: boolean): TicketState {
   const pausedAt = slaClockRuns(t.status) ? null : new Date(t.slaPausedAt ?? t.createdAt);
   return {
     ticketId: t.ticketId,
@@ -128,6 +135,7 @@ function initialState(t: TicketSnapshot): TicketState {
     hasAlternative: t.hasAlternative,
     firedKeys: t.firedKeys,
     seq: 0,
+    ...(autoClose ? { resolvedAt: t.resolvedAt ?? null, closeResolvedAfterHours: t.closeResolvedAfterHours ?? null } : {}),
   };
 }
 
@@ -198,6 +206,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
   const light = patched(LOCAL_ACTIVITIES_PATCH);
   const act = light ? local : remote;
   const oneWritePerAlert = patched(ONE_WRITE_PER_ALERT_PATCH);
+  const autoClose = patched(AUTO_CLOSE_PATCH);
   let s = input.state as TicketState | undefined;
   /** Bumped by every change that may move a timer. */
   let changes = 0;
@@ -216,6 +225,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
   async function save(st: TicketState, change: { ticket?: TicketColumns; steps?: StepColumns[]; event: TicketEvent; loadChanged?: { formerAssigneeId: number | null } }, at: Date, changeKey = key(st)) {
     const saved = await act.saveTicketChange({ ticketId: st.ticketId, key: changeKey, at: at.toISOString(), ...change });
     st.assigneeLogin = saved.assigneeLogin;
+    if (autoClose) st.closeResolvedAfterHours = saved.closeResolvedAfterHours ?? null;
     changes++;
     publish(st);
   }
@@ -249,6 +259,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
     const at = now();
     const from = st.status;
     st.status = to;
+    if (autoClose) st.resolvedAt = to === 'resolved' ? at.toISOString() : null;
     const runs = slaClockRuns(to);
     const moveClock = (c: SlaClock | null) => (c ? (runs ? resumeClock(c, at) : pauseClock(c, at)) : null);
     st.clock = moveClock(st.clock);
@@ -546,7 +557,7 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
 
   if (!s) {
     const snapshot = await act.loadTicket({ protocol: input.protocol });
-    const loaded = initialState(snapshot);
+    const loaded = initialState(snapshot, autoClose);
     s = loaded;
     if (!light) upsertSearchAttributes([{ key: Protocol, value: loaded.protocol }]);
     publish(loaded);
@@ -574,11 +585,22 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
     }
     const seen = changes;
     const next = nextAlert(state);
-    const wait = next ? next.at.getTime() - Date.now() : undefined;
+    // A resolved ticket closes by itself at its instant (its clocks stand still, so no alert comes first).
+    const due = autoClose ? autoCloseAt(state.status, state.resolvedAt, state.closeResolvedAfterHours) : null;
+    const closing = due && (!next || due.getTime() <= next.at.getTime()) ? due : null;
+    const wakeAt = closing ?? next?.at;
+    const wait = wakeAt ? wakeAt.getTime() - Date.now() : undefined;
     if (wait === undefined) {
       await condition(() => changes !== seen || FINAL_STATUSES.includes(state.status));
     } else if (wait > 0) {
       await condition(() => changes !== seen || FINAL_STATUSES.includes(state.status), wait);
+    } else if (closing) {
+      await serially(async (st) => {
+        const due = autoCloseAt(st.status, st.resolvedAt, st.closeResolvedAfterHours);
+        if (due && due.getTime() <= Date.now()) {
+          await changeStatus(st, 'closed', 'system:auto-close', { reason: `resolved for ${st.closeResolvedAfterHours} hours without a reply` });
+        }
+      });
     } else {
       // Due (a timer fires no earlier than its instant): fire it unless a change moved it meanwhile.
       await serially(async (st) => {

@@ -43,7 +43,7 @@ const stored = async (id: number) =>
     SELECT push_secret, oauth_client_secret, oauth_refresh_token, imap_secret FROM mailbox WHERE id = ${id}`)[0]!;
 
 describe('the operating settings of a mailbox', () => {
-  it('have defaults: no acknowledgement, 20 tickets per sender an hour, mail left alone, 25 MiB, no push', async () => {
+  it('have defaults: no acknowledgement, 20 tickets per sender an hour, mail left alone, 25 MiB, resolved tickets closed after four days, no push', async () => {
     const m = await created();
     expect(m).toMatchObject({
       imap: { auth: 'password', oauth: null, hasSecret: true },
@@ -54,6 +54,7 @@ describe('the operating settings of a mailbox', () => {
       afterProcessing: 'leave',
       afterProcessingFolder: null,
       maxMessageBytes: 26214400,
+      closeResolvedAfterHours: 96,
       hasPushSecret: false,
     });
   });
@@ -67,8 +68,10 @@ describe('the operating settings of a mailbox', () => {
       afterProcessing: 'move',
       afterProcessingFolder: 'Processed',
       maxMessageBytes: 10 * 1024 * 1024,
+      closeResolvedAfterHours: null,
     });
-    expect(m).toMatchObject({ acknowledge: true, acknowledgementSubject: 'We got it: {subject}', acknowledgementBody: 'Hello,\n\nyour request is {protocol}.\n', senderTicketLimit: 0, afterProcessing: 'move', afterProcessingFolder: 'Processed', maxMessageBytes: 10485760 });
+    expect(m).toMatchObject({ acknowledge: true, acknowledgementSubject: 'We got it: {subject}', acknowledgementBody: 'Hello,\n\nyour request is {protocol}.\n', senderTicketLimit: 0, afterProcessing: 'move', afterProcessingFolder: 'Processed', maxMessageBytes: 10485760, closeResolvedAfterHours: null });
+    expect((await patch(m.id, { closeResolvedAfterHours: 48 })).json()).toMatchObject({ closeResolvedAfterHours: 48, maxMessageBytes: 10485760 });
     const changed = (await patch(m.id, { afterProcessing: 'seen', acknowledgementSubject: null })).json();
     expect(changed).toMatchObject({ afterProcessing: 'seen', afterProcessingFolder: 'Processed', acknowledgementSubject: null, acknowledgementBody: 'Hello,\n\nyour request is {protocol}.\n', acknowledge: true });
     // An empty template is the default.
@@ -133,6 +136,7 @@ describe('the operating settings of a mailbox', () => {
     await refused(post(body({ maxMessageBytes: 1000 })), ['body.maxMessageBytes']);
     await refused(post(body({ maxMessageBytes: 1024 ** 3 })), ['body.maxMessageBytes']);
     await refused(post(body({ senderTicketLimit: -1 })), ['body.senderTicketLimit']);
+    for (const hours of [0, 8761, 1.5, '48']) await refused(post(body({ closeResolvedAfterHours: hours })), ['body.closeResolvedAfterHours']);
     await refused(post(body({ acknowledgementSubject: 'Hi\r\nBcc: everyone@example.com' })), ['body.acknowledgementSubject']);
     // Against the merged result: a mailbox that moves mail cannot lose its folder, nor read the folder it moves to.
     const m = await created({ afterProcessing: 'move', afterProcessingFolder: 'Done' });
@@ -141,7 +145,7 @@ describe('the operating settings of a mailbox', () => {
   });
 
   it('answer hostile bodies with a 4xx naming the field, or store the value as sent', async () => {
-    const valid = { ...body(), acknowledge: true, acknowledgementSubject: 'Subject', acknowledgementBody: 'Body', senderTicketLimit: 5, afterProcessing: 'seen', afterProcessingFolder: 'Done', maxMessageBytes: 100000 };
+    const valid = { ...body(), acknowledge: true, acknowledgementSubject: 'Subject', acknowledgementBody: 'Body', senderTicketLimit: 5, afterProcessing: 'seen', afterProcessingFolder: 'Done', maxMessageBytes: 100000, closeResolvedAfterHours: 48 };
     const m = await created();
     const cases = hostileBodies(valid, { required: [] }).filter((c) => !['body.name', 'body.imap', 'body.active'].includes(c.field));
     for (const c of cases) {

@@ -127,6 +127,7 @@ describe('/mailboxes', () => {
       afterProcessing: 'leave',
       afterProcessingFolder: null,
       maxMessageBytes: 26214400,
+      closeResolvedAfterHours: 96,
       hasPushSecret: false,
       autoDistribute: false,
       distributionTarget: null,

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { installRuntime } from '../../workers/runtime.js';
 import { loadWorkflowBundle } from '../../workers/workflow-bundle.js';
 import { BUNDLE_CACHE } from '../harness/global-setup.js';
-import { historyFromStoredJSON, workflowTypeOf } from './history-json.js';
+import { historyFromStoredJSON, workflowTypeOf } from '../../workers/stored-history.js';
 
 /**
  * Histories recorded by earlier versions of the workflow code (`npx tsx

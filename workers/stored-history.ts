@@ -1,6 +1,12 @@
+/**
+ * The format of the stored workflow histories (test/workflows/histories/): read by the replay
+ * test, written by the history recorders (scripts/) and by tests that record a path only
+ * Temporal's time-skipping server reaches (RECORD_HISTORIES=1).
+ */
 import { createRequire } from 'node:module';
 import proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root.js';
+import { fileURLToPath } from 'node:url';
 
 export type History = proto.temporal.api.history.v1.IHistory;
 
@@ -28,4 +34,20 @@ export function workflowTypeOf(history: History): string {
   const name = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
   if (!name) throw new TypeError('the history does not start with WorkflowExecutionStarted');
   return name;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * A history as stored: what `historyToJSON` of @temporalio/common writes (proto JSON, as
+ * `temporal workflow show --output json` does), with this machine's paths in stack traces made
+ * relative to the project. Not that function itself, for the reason above; this uses
+ * @temporalio/proto's copy of protobufjs.
+ */
+export function storedHistoryJson(history: History): string {
+  const protoRequire = createRequire(createRequire(import.meta.url).resolve('@temporalio/proto'));
+  const { toJson } = protoRequire('protobufjs/ext/protojson') as { toJson(type: unknown, message: unknown): unknown };
+  const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
+  const json = JSON.stringify(toJson(historyType, proto.temporal.api.history.v1.History.fromObject(history)), null, 2);
+  return `${json.replaceAll(`${ROOT.replace(/\/$/, '')}/`, '')}\n`;
 }
