@@ -18,8 +18,8 @@ const SOURCE_DIRS = ['workflows', 'contracts', 'domain'];
 const PRELOADED = [
   'luxon',
   '@temporalio/workflow',
-  ...['service-time', 'sla-clock', 'ticket-status', 'distribution', 'email-outcome'].map((m) => fileURLToPath(new URL(`../domain/${m}.ts`, import.meta.url))),
-  ...['failures', 'search-attributes', 'ticket', 'workflow-ids', 'assignment'].map((m) => fileURLToPath(new URL(`../contracts/${m}.ts`, import.meta.url))),
+  ...['service-time', 'sla-clock', 'ticket-status', 'distribution', 'email-outcome', 'auto-close'].map((m) => fileURLToPath(new URL(`../domain/${m}.ts`, import.meta.url))),
+  ...['failures', 'search-attributes', 'ticket', 'workflow-ids', 'assignment', 'triage'].map((m) => fileURLToPath(new URL(`../contracts/${m}.ts`, import.meta.url))),
 ];
 
 async function sourceHash(): Promise<string> {
