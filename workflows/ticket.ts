@@ -596,8 +596,8 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
       await condition(() => changes !== seen || FINAL_STATUSES.includes(state.status), wait);
     } else if (closing) {
       await serially(async (st) => {
-        const due = autoCloseAt(st.status, st.resolvedAt, st.closeResolvedAfterHours);
-        if (due && due.getTime() <= Date.now()) {
+        const still = autoCloseAt(st.status, st.resolvedAt, st.closeResolvedAfterHours);
+        if (still && still.getTime() <= Date.now()) {
           await changeStatus(st, 'closed', 'system:auto-close', { reason: `resolved for ${st.closeResolvedAfterHours} hours without a reply` });
         }
       });
