@@ -116,7 +116,7 @@ try {
   };
   const emailCase = async (c: Case, ref: EmailRef, expected: RecordedOutcome['outcome'], check?: (h: History) => void) => {
     const handle = client.workflow.getHandle(emailWorkflowId(ref));
-    await eventually(() => handle.describe().then(() => true, () => undefined), `workflow ${handle.workflowId}`);
+    await eventually(() => handle.describe().then(() => true, () => undefined), 60_000, `workflow ${handle.workflowId}`);
     const outcome = (await handle.result()) as RecordedOutcome;
     if (outcome.outcome !== expected) throw new Error(`${c}: expected ${expected}, got ${JSON.stringify(outcome)}`);
     await record(c, handle, 'workflowExecutionCompletedEventAttributes', check);
@@ -149,7 +149,7 @@ try {
   const rollingRef = { mailboxId: rolling.mailboxId, ...(await appendMail(rollingImap, rawMail({ subject: 'Round one', messageId: '<round-one@record.example>' }))) };
   const first = await startMailboxWatcher({ client, taskQueue: TASK_QUEUE, idleSeconds: 5, mailboxId: rolling.mailboxId, roundsPerRun: 1 });
   const firstRun = client.workflow.getHandle(mailboxWorkflowId(rolling.mailboxId), first.firstExecutionRunId);
-  await eventually(async () => ((await firstRun.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined), 'the watcher to continue as new');
+  await eventually(async () => ((await firstRun.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined), 60_000, 'the watcher to continue as new');
   await record('watchMailbox-continued-as-new', firstRun, 'workflowExecutionContinuedAsNewEventAttributes');
   // Its activity starts the e-mail's workflow (its children, before patched('watcher-reads-in-activity')).
   const started = await client.workflow.getHandle(emailWorkflowId(rollingRef)).describe().then(() => true, () => false);
@@ -172,7 +172,7 @@ try {
   await poolChanged(client, pool, 'histories: a member changed');
   const secondAnswer = await ask(knownOutcome.protocol!);
   if (firstAnswer.userId === null || secondAnswer.userId === null) throw new Error(`the assigner found nobody: ${JSON.stringify([firstAnswer, secondAnswer])}`);
-  await eventually(async () => ((await assignerRun.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined), 'the assigner to continue as new');
+  await eventually(async () => ((await assignerRun.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined), 60_000, 'the assigner to continue as new');
   await record('assignPool-continued-as-new', assignerRun, 'workflowExecutionContinuedAsNewEventAttributes');
 
   // ---- the ticket's lifecycle (workflows/ticket.ts) and its alerts (workflows/alert-delivery.ts) ----
@@ -185,7 +185,7 @@ try {
   };
   const recorder: Actor = { userId: null, login: 'recorder', role: 'admin', sectorIds: [] };
   const ticketHandle = (protocol: string) => client.workflow.getHandle(ticketWorkflowId(protocol));
-  const readable = (handle: WorkflowHandle) => eventually(() => handle.query(ticketViewQuery).catch(() => undefined), `${handle.workflowId} to read its ticket`);
+  const readable = (handle: WorkflowHandle) => eventually(() => handle.query(ticketViewQuery).catch(() => undefined), 60_000, `${handle.workflowId} to read its ticket`);
 
   // An e-mail into the demo mailbox: the ticket, its solution started, its workflow handed over (behind patched('ticket-lifecycle')).
   const stepsRef = { mailboxId: auto.mailboxId, ...(await appendMail(autoImap, rawMail({ from: 'Steps Customer <steps@customer.example>', subject: 'Where is my invoice?', messageId: '<where-is-my-invoice@record.example>' }))) };
@@ -233,7 +233,7 @@ try {
   const slaTicket = await insertTicket(slaCfg, { ageMs: 25_000, assigneeUserId: slaCfg.agentIds[0] });
   const slaHandle = await startTicket(slaTicket.protocol);
   const firingsOf = (ticketId: number) => sql<{ id: number; key: string }[]>`SELECT id::int, key FROM alert_firing WHERE ticket_id = ${ticketId} ORDER BY id`;
-  const firedCount = (ticketId: number, n: number) => eventually(async () => ((await firingsOf(ticketId)).length >= n ? firingsOf(ticketId) : undefined), `${n} alert firing(s) of ticket ${ticketId}`, 90_000);
+  const firedCount = (ticketId: number, n: number) => eventually(async () => ((await firingsOf(ticketId)).length >= n ? firingsOf(ticketId) : undefined), 90_000, `${n} alert firing(s) of ticket ${ticketId}`);
   await firedCount(slaTicket.ticketId, 1);
   await slaHandle.executeUpdate(changeStatusUpdate, { args: [{ status: 'waiting_customer', note: 'Asked for the account number', actor: recorder }] });
   await new Promise((r) => setTimeout(r, 3_000));
@@ -260,7 +260,7 @@ try {
   const longTicket = await insertTicket(longCfg, {});
   const longHandle = await startTicket(longTicket.protocol, { eventsPerRun: 30 });
   const runOf = (runId: string) => client.workflow.getHandle(longHandle.workflowId, runId);
-  const continued = (run: WorkflowHandle, which: string) => eventually(async () => ((await run.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined), `the ${which} run of ${run.workflowId} to continue as new`);
+  const continued = (run: WorkflowHandle, which: string) => eventually(async () => ((await run.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined), 60_000, `the ${which} run of ${run.workflowId} to continue as new`);
   const longRun1 = runOf(longHandle.firstExecutionRunId);
   /** Pauses and resumes the ticket until `run` has handed on (a run's changes take fewer events with local activities). */
   const changeUntilContinued = async (run: WorkflowHandle) => {
@@ -295,7 +295,7 @@ try {
   const failHandle = await startTicket(failTicket.protocol);
   const [failFiring] = await firedCount(failTicket.ticketId, 1);
   const failDelivery = client.workflow.getHandle(alertWorkflowId(failFiring!.id));
-  const failResults = (await eventually(() => failDelivery.result().catch(() => undefined), failDelivery.workflowId)) as { channel: string; delivered: boolean }[];
+  const failResults = (await eventually(() => failDelivery.result().catch(() => undefined), 60_000, failDelivery.workflowId)) as { channel: string; delivered: boolean }[];
   await record('deliverAlert-channel-failed', failDelivery, 'workflowExecutionCompletedEventAttributes', () => {
     if (failResults.length !== 1 || failResults[0]!.channel !== 'webhook' || failResults[0]!.delivered) throw new Error(`${failDelivery.workflowId} was expected to give the webhook up: ${JSON.stringify(failResults)}`);
   });

@@ -66,7 +66,7 @@ try {
   const emailCase = async (c: Case, imap: ImapSettings, mailboxId: number, raw: string, expected: RecordedOutcome['outcome']): Promise<RecordedOutcome> => {
     const ref: EmailRef = { mailboxId, ...(await appendMail(imap, raw)) };
     const handle = client.workflow.getHandle(emailWorkflowId(ref));
-    await eventually(() => handle.describe().then(() => true, () => undefined), handle.workflowId);
+    await eventually(() => handle.describe().then(() => true, () => undefined), 60_000, handle.workflowId);
     const outcome = (await handle.result()) as RecordedOutcome;
     if (outcome.outcome !== expected) throw new Error(`${c}: expected ${expected}, got ${JSON.stringify(outcome)}`);
     const history = await handle.fetchHistory();
@@ -84,7 +84,7 @@ try {
   await emailCase('processEmail-ignored-automatic', autoImap, auto.mailboxId, rawMail({ from: 'Ana Away <away@customer.example>', subject: 'Out of office', messageId: '<away@record.example>', headers: ['Auto-Submitted: auto-replied'] }), 'ignored');
 
   const opened = await emailCase('processEmail-ticket-created-acknowledged', autoImap, auto.mailboxId, rawMail({ from: 'Bia <bia@customer.example>', subject: 'Cannot log in', messageId: '<cannot-log-in@record.example>' }), 'ticket_created');
-  const ack = await eventually(async () => smtp.messages.find((m) => m.to === 'bia@customer.example'), 'the acknowledgement');
+  const ack = await eventually(async () => smtp.messages.find((m) => m.to === 'bia@customer.example'), 60_000, 'the acknowledgement');
 
   const bounce = [
     'From: Mail Delivery System <MAILER-DAEMON@mx.customer.example>',
@@ -117,7 +117,7 @@ try {
 
   // The ticket closed through the API; the customer writes again in the old thread.
   const ticketHandle = client.workflow.getHandle(ticketWorkflowId(opened.protocol!));
-  await eventually(() => ticketHandle.query(ticketViewQuery).catch(() => undefined), 'the ticket workflow');
+  await eventually(() => ticketHandle.query(ticketViewQuery).catch(() => undefined), 60_000, 'the ticket workflow');
   for (const status of ['resolved', 'closed']) {
     const res = await api('POST', `/tickets/${opened.protocol}/status`, { status });
     if (res.status !== 200) throw new Error(`POST /tickets/${opened.protocol}/status ${status}: ${res.status} ${JSON.stringify(res.body)}`);

@@ -31,6 +31,7 @@ import { loadWorkflowBundle } from '../workers/workflow-bundle.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export { storedHistoryJson } from '../workers/stored-history.js';
+export { eventually } from '../stack/eventually.js';
 export const OUT_DIR = resolve(ROOT, 'test/workflows/histories');
 
 /** Received by the recording's SMTP server: the recipients and Message-ID of each message. */
@@ -120,16 +121,6 @@ export function rawMail(m: { from?: string; subject: string; body?: string; mess
     m.body ?? 'Test body',
     '',
   ].join('\r\n');
-}
-
-export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** An SMTP server on loopback that accepts every message. */

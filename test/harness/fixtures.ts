@@ -60,13 +60,4 @@ export function rawMail(m: MailSpec = {}): string {
   ].join('\r\n');
 }
 
-/** Polls `probe` until it returns a value other than undefined. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+export { eventually } from '../../stack/eventually.js';
