@@ -15,7 +15,7 @@
  * APPENDed to a staging folder first, then MOVEd into the watched folder in one command, so the
  * N arrive at once. Printed per burst and kind: throughput to outcome (e-mails/s), append →
  * outcome latency (the ticket, for the engine), and the longest pause between two e-mail
- * workflows starting. Then single e-mails into an idle engine: append → ticket, and the engine's
+ * workflows starting (and, the watcher's own side of it, between two messages stored). Then single e-mails into an idle engine: append → ticket, and the engine's
  * own part, from the moment the watcher was told of the new message (IMAP IDLE) to the ticket
  * committed; Dovecot holds its IDLE notification for about half a second, which is not ours.
  */
@@ -168,6 +168,8 @@ interface Burst {
   latencies: number[];
   firstStartMs: number;
   longestPauseMs: number;
+  /** Between two of its messages stored by the watcher. */
+  longestStorePauseMs: number;
   /** Cores used from the MOVE to the last outcome, per process. */
   cores: Cpu;
 }
@@ -247,10 +249,27 @@ async function burst(setup: Setup, n: number): Promise<Burst> {
   }
   const seconds = (cpuAt - t0) / 1000;
   const cores = Object.fromEntries(Object.entries(cpu1).map(([k, v]) => [k, (v - cpu0[k as keyof Cpu]) / seconds])) as Cpu;
-  starts.sort((a, b) => a - b);
-  let longestPauseMs = 0;
-  for (let i = 1; i < starts.length; i++) longestPauseMs = Math.max(longestPauseMs, starts[i]! - starts[i - 1]!);
-  return { kind: setup.kind, n, totalMs: Math.max(...outcomes) - t0, latencies, firstStartMs: starts[0]! - t0, longestPauseMs, cores };
+  // The watcher's own side of a pause between two starts: when it stored each message (the database's clock).
+  const stored = await sql<{ at: number }[]>`
+    SELECT (extract(epoch FROM received_at) * 1000)::float8 AS at FROM inbound_email WHERE mailbox_id = ${setup.mailboxId} AND uid_validity = ${uidValidity} AND uid = ANY(${uids})`;
+  return {
+    kind: setup.kind,
+    n,
+    totalMs: Math.max(...outcomes) - t0,
+    latencies,
+    firstStartMs: Math.min(...starts) - t0,
+    longestPauseMs: longestGap(starts),
+    longestStorePauseMs: Math.round(longestGap(stored.map((r) => r.at))),
+    cores,
+  };
+}
+
+/** The longest time between two consecutive instants. */
+function longestGap(instants: number[]): number {
+  const sorted = [...instants].sort((a, b) => a - b);
+  let longest = 0;
+  for (let i = 1; i < sorted.length; i++) longest = Math.max(longest, sorted[i]! - sorted[i - 1]!);
+  return longest;
 }
 
 async function until(done: () => Promise<boolean>, timeoutMs = 15 * 60_000): Promise<void> {
@@ -343,7 +362,7 @@ for (const n of BURSTS) {
     log(
       `${kind.padEnd(6)} burst ${String(n).padStart(5)}: ${((n * 1000) / r.totalMs).toFixed(1).padStart(6)} e-mails/s to outcome` +
         ` · append → ${kind === 'engine' ? 'ticket' : 'outcome'} p50 ${quantile(r.latencies, 0.5)} ms, p99 ${quantile(r.latencies, 0.99)} ms` +
-        ` · first workflow started after ${r.firstStartMs} ms, longest pause between two starts ${r.longestPauseMs} ms` +
+        ` · first workflow started after ${r.firstStartMs} ms, longest pause between two starts ${r.longestPauseMs} ms (between two messages stored: ${r.longestStorePauseMs} ms)` +
         ` · cores: Temporal ${r.cores.temporal.toFixed(2)}, PostgreSQL ${r.cores.postgres.toFixed(2)}, worker ${r.cores.worker.toFixed(2)}, bench ${r.cores.bench.toFixed(2)}, others ${r.cores.others.toFixed(2)}`,
     );
     await sleep(2_000);
