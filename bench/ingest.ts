@@ -15,9 +15,10 @@
  * APPENDed to a staging folder first, then MOVEd into the watched folder in one command, so the
  * N arrive at once. Printed per burst and kind: throughput to outcome (e-mails/s), append →
  * outcome latency (the ticket, for the engine), and the longest pause between two e-mail
- * workflows starting (and, the watcher's own side of it, between two messages stored). Then single e-mails into an idle engine: append → ticket, and the engine's
- * own part, from the moment the watcher was told of the new message (IMAP IDLE) to the ticket
- * committed; Dovecot holds its IDLE notification for about half a second, which is not ours.
+ * workflows starting (and, the watcher's own side of it, between two messages stored). Then
+ * single e-mails into an idle engine: append → ticket, and the engine's own part, from the
+ * moment the watcher was told of the new message (IMAP IDLE) to the ticket committed; Dovecot
+ * holds its IDLE notification for about half a second, which is not ours.
  */
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';

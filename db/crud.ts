@@ -32,10 +32,10 @@ export function containing(text: string): string {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Fragment = postgres.PendingQuery<any>;
 
-/** AND of the conditions that are not `false` (TRUE when none is). */
 /** A timestamp column as the API writes instants inside JSON built in SQL: ISO 8601 in UTC, with milliseconds. */
 export const iso = (sql: Queryable, column: Fragment) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/** AND of the conditions that are not `false` (TRUE when none is). */
 export function where(sql: Queryable, conditions: (Fragment | false)[]): Fragment {
   return conditions.filter((c): c is Fragment => c !== false).reduce((acc, c) => sql`${acc} AND ${c}`, sql`TRUE`);
 }

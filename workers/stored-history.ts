@@ -4,11 +4,22 @@
  * Temporal's time-skipping server reaches (RECORD_HISTORIES=1).
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root.js';
-import { fileURLToPath } from 'node:url';
 
 export type History = proto.temporal.api.history.v1.IHistory;
+
+/** The protojson of @temporalio/proto's own copy of protobufjs (see below), and the History type from it. */
+function protojson() {
+  const protoRequire = createRequire(createRequire(import.meta.url).resolve('@temporalio/proto'));
+  const { fromJson, toJson } = protoRequire('protobufjs/ext/protojson') as {
+    fromJson(type: unknown, json: unknown, options?: object): unknown;
+    toJson(type: unknown, message: unknown): unknown;
+  };
+  const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
+  return { fromJson, toJson, historyType };
+}
 
 /**
  * A history stored as proto JSON (what `historyToJSON` of @temporalio/common and `temporal
@@ -21,9 +32,7 @@ export type History = proto.temporal.api.history.v1.IHistory;
  * protojson of @temporalio/proto's copy, the one its types come from.
  */
 export function historyFromStoredJSON(json: unknown): History {
-  const protoRequire = createRequire(createRequire(import.meta.url).resolve('@temporalio/proto'));
-  const { fromJson } = protoRequire('protobufjs/ext/protojson') as { fromJson(type: unknown, json: unknown, options?: object): unknown };
-  const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
+  const { fromJson, historyType } = protojson();
   const history = fromJson(historyType, json, { ignoreUnknownFields: true }) as History | null;
   if (!history?.events?.length) throw new TypeError('not a workflow history (no events)');
   return history;
@@ -45,9 +54,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * @temporalio/proto's copy of protobufjs.
  */
 export function storedHistoryJson(history: History): string {
-  const protoRequire = createRequire(createRequire(import.meta.url).resolve('@temporalio/proto'));
-  const { toJson } = protoRequire('protobufjs/ext/protojson') as { toJson(type: unknown, message: unknown): unknown };
-  const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
+  const { toJson, historyType } = protojson();
   const json = JSON.stringify(toJson(historyType, proto.temporal.api.history.v1.History.fromObject(history)), null, 2);
   return `${json.replaceAll(`${ROOT.replace(/\/$/, '')}/`, '')}\n`;
 }

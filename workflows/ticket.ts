@@ -225,7 +225,8 @@ export async function ticketLifecycle(input: TicketInput): Promise<TicketView> {
   async function save(st: TicketState, change: { ticket?: TicketColumns; steps?: StepColumns[]; event: TicketEvent; loadChanged?: { formerAssigneeId: number | null } }, at: Date, changeKey = key(st)) {
     const saved = await act.saveTicketChange({ ticketId: st.ticketId, key: changeKey, at: at.toISOString(), ...change });
     st.assigneeLogin = saved.assigneeLogin;
-    if (autoClose) st.closeResolvedAfterHours = saved.closeResolvedAfterHours ?? null;
+    // The mailbox's setting as it stands when the ticket is resolved is the one that applies.
+    if (autoClose && change.ticket?.status === 'resolved') st.closeResolvedAfterHours = saved.closeResolvedAfterHours ?? null;
     changes++;
     publish(st);
   }
